@@ -1,0 +1,423 @@
+r"""Networks of LIF layers and the literal online engine, the project's reference (SPEC §2-§4).
+
+A :class:`Network` is the fixed description of an experiment: layer sizes (input first,
+output last), initial weights, parameters, feedback, optimiser, learning-rate schedule
+and burn-in. :class:`LiteralEngine` runs it on a :class:`~superspike_ref.tasks.CyclicTask`
+one time step at a time, exactly as SPEC states it, with the paper's online rule:
+
+.. math::  \frac{\partial w_{ij}}{\partial t} = r\int ds\; e_i(s)\,\lambda_{ij}(s)
+           \qquad\text{(paper eq. 2.5)},
+
+accumulated every step in ``m_ij`` and applied every ``n_b`` steps by the optimiser.
+It is written to be read next to SPEC and the paper, not to be fast: every per-synapse
+quantity (λ, m) is a full ``(n_post, n_pre)`` array updated at every step. Faster engines
+must reproduce it (identical spikes, weights to 1e-9 relative).
+
+Connections are numbered ``k = 0, 1, ...`` (connection ``k`` feeds LIF layer ``k + 1``);
+LIF layers ``l = 1 .. L`` (the input is layer 0, the output layer ``L``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .eligibility import eligibility_step, psp_trace_step
+from .error import auryn_mse_step, auryn_mse_value, vr_distance_from_energy
+from .feedback import FEEDBACK_KINDS, hidden_errors, make_feedback_matrices
+from .filters import double_exp_step
+from .neuron import lif_initial_state, lif_step
+from .optimizers import OPTIMIZERS, check_schedule, learning_rate, optimizer_step
+from .params import Params
+from .regulariser import het_trace_step, regulariser_term
+from .surrogate import surrogate_grad
+from .tasks import CyclicTask
+
+__all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS"]
+
+LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
+"""Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
+CONNECTION_KEYS = ("z", "z_tilde", "lambda", "m", "W", "v")
+"""Traces of connection ``k``, recorded as ``<name>_<k>`` (shapes in SPEC §9)."""
+RECORDABLE = LAYER_KEYS + CONNECTION_KEYS
+
+
+def init_weights(layers, rng: np.random.Generator, w0_V: float = 0.05, params: Params = Params()) -> tuple:
+    """Initial weights ``W_k ~ N(0, w0_V / sqrt(n_pre))`` clipped to the bounds (paper notes §5.4).
+
+    Drawn from ``rng`` connection by connection, each as one ``(n_post, n_pre)`` array.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    layers = tuple(layers)
+    return tuple(
+        np.clip(rng.normal(0.0, w0_V / np.sqrt(n_pre), size=(n_post, n_pre)), params.w_min_V, params.w_max_V)
+        for n_pre, n_post in zip(layers[:-1], layers[1:])
+    )
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feedforward network of LIF layers and how it learns.
+
+    Parameters
+    ----------
+    layers : tuple of int
+        Layer sizes, input first, output last (e.g. ``(100, 4, 1)``).
+    weights : tuple of float arrays
+        Initial weights ``W_k`` ``(layers[k+1], layers[k])`` in volts.
+    params : Params
+    feedback : ``"symmetric"``, ``"random"`` or ``"uniform"``
+    feedback_matrices : tuple of arrays or None
+        ``B_l`` ``(n_out, n_l)`` per hidden layer for random and uniform feedback.
+    optimizer : ``"rmaxprop"``, ``"rmsprop"`` or ``"fixed"``
+    schedule : tuple of ``(time_s, factor)``
+        Learning-rate schedule (SPEC §4); empty means constant ``r0``.
+    t_burn_s : float
+        Burn-in time: ``v`` is updated but ``w`` frozen while ``t < t_burn_s``.
+    plastic : tuple of bool or None
+        Which connections learn (default: all). ``False`` for the hidden connection gives
+        the paper's "fixed hidden" control.
+
+    Use :meth:`create` to draw initial weights and feedback from a generator.
+    """
+
+    layers: tuple
+    weights: tuple
+    params: Params = field(default_factory=Params)
+    feedback: str = "symmetric"
+    feedback_matrices: tuple | None = None
+    optimizer: str = "rmaxprop"
+    schedule: tuple = ()
+    t_burn_s: float = 0.0
+    plastic: tuple | None = None
+
+    def __post_init__(self) -> None:
+        layers = tuple(self.layers)
+        if len(layers) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in layers):
+            raise ValueError(f"layers must list at least two positive integer sizes, got {self.layers!r}")
+        object.__setattr__(self, "layers", tuple(int(n) for n in layers))
+        if not isinstance(self.params, Params):
+            raise TypeError(f"params must be a Params, got {type(self.params).__name__}")
+        weights = tuple(self.weights)
+        if len(weights) != len(layers) - 1:
+            raise ValueError(f"weights must have {len(layers) - 1} arrays for layers {layers}, got {len(weights)}")
+        for k, w in enumerate(weights):
+            _check_float_array(w, f"weights[{k}]", (layers[k + 1], layers[k]))
+        object.__setattr__(self, "weights", weights)
+        if self.feedback not in FEEDBACK_KINDS:
+            raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, got {self.feedback!r}")
+        n_hidden_layers = len(layers) - 2
+        if self.feedback == "symmetric":
+            if self.feedback_matrices is not None:
+                raise ValueError("feedback_matrices must be None for symmetric feedback (it uses the forward weights)")
+        else:
+            if self.feedback_matrices is None or len(self.feedback_matrices) != n_hidden_layers:
+                raise ValueError(
+                    f"{self.feedback} feedback needs {n_hidden_layers} feedback_matrices (one per hidden layer)"
+                )
+            for l, B in enumerate(self.feedback_matrices, start=1):
+                _check_float_array(B, f"feedback_matrices[{l - 1}] (B_{l})", (layers[-1], layers[l]))
+            object.__setattr__(self, "feedback_matrices", tuple(self.feedback_matrices))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        object.__setattr__(self, "schedule", check_schedule(self.schedule))
+        if not np.isfinite(self.t_burn_s) or self.t_burn_s < 0:
+            raise ValueError(f"t_burn_s must be a finite time >= 0 s, got {self.t_burn_s!r}")
+        plastic = (True,) * len(weights) if self.plastic is None else tuple(bool(p) for p in self.plastic)
+        if len(plastic) != len(weights):
+            raise ValueError(f"plastic must have one flag per connection ({len(weights)}), got {self.plastic!r}")
+        object.__setattr__(self, "plastic", plastic)
+
+    @classmethod
+    def create(
+        cls,
+        layers,
+        rng: np.random.Generator,
+        params: Params = Params(),
+        feedback: str = "symmetric",
+        w0_V: float = 0.05,
+        **options,
+    ) -> "Network":
+        """Draw initial weights (:func:`init_weights`), then feedback matrices, from ``rng``.
+
+        ``options`` are the remaining fields (``optimizer``, ``schedule``, ``t_burn_s``, ``plastic``).
+        """
+        weights = init_weights(layers, rng, w0_V, params)
+        return cls(
+            layers=tuple(layers),
+            weights=weights,
+            params=params,
+            feedback=feedback,
+            feedback_matrices=make_feedback_matrices(feedback, layers, rng),
+            **options,
+        )
+
+    @property
+    def n_connections(self) -> int:
+        return len(self.layers) - 1
+
+
+def _check_float_array(x, name: str, shape: tuple) -> None:
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError(f"{name} must be a float64 numpy array of shape {shape}, got {getattr(x, 'dtype', type(x).__name__)}")
+    if x.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite")
+
+
+@dataclass
+class RunResult:
+    """What :meth:`LiteralEngine.run` returns.
+
+    Attributes
+    ----------
+    t_start_s, n_steps : start time and length of the run.
+    traces : dict of arrays
+        Recorded variables with SPEC §9 keys (``S_1``, ``lambda_0``, ``W_0`` ...).
+    cycle_end_s : array ``(n_cycles,)``
+        End time of every cycle completed during the run.
+    vr_distance : array ``(n_cycles,)``
+        Van Rossum distance of each completed cycle (unmatched spikes per output neuron).
+    vr_distance_per_neuron : array ``(n_cycles, n_out)``
+    auryn_mse : array ``(n_cycles,)``
+        The original code's learning-curve value at each cycle end.
+    """
+
+    t_start_s: float
+    n_steps: int
+    traces: dict
+    cycle_end_s: np.ndarray
+    vr_distance: np.ndarray
+    vr_distance_per_neuron: np.ndarray
+    auryn_mse: np.ndarray
+
+
+class _DelayLine:
+    """Axonal delay of ``n_d`` steps: ``push(S[n])`` returns ``S[n - n_d]`` (zeros before step ``n_d``)."""
+
+    def __init__(self, n_neurons: int, n_delay: int) -> None:
+        self.buffer = np.zeros((n_delay + 1, n_neurons), dtype=bool)
+        self.n_delay = n_delay
+
+    def push(self, spikes: np.ndarray, n: int) -> np.ndarray:
+        slots = self.n_delay + 1
+        self.buffer[n % slots] = spikes
+        return self.buffer[(n - self.n_delay) % slots].copy()
+
+
+class LiteralEngine:
+    """The reference engine: SPEC §2-§4 one step at a time.
+
+    Create it with a network and a task; each call of :meth:`run` continues the same
+    simulation (nothing is reset between calls).
+
+    Parameters
+    ----------
+    network : Network
+    task : CyclicTask
+        Input and target of one cycle; their neuron counts must match the network.
+    """
+
+    name = "literal"
+
+    def __init__(self, network: Network, task: CyclicTask) -> None:
+        if not isinstance(network, Network):
+            raise TypeError(f"network must be a Network, got {type(network).__name__}")
+        if not isinstance(task, CyclicTask):
+            raise TypeError(f"task must be a CyclicTask, got {type(task).__name__}")
+        if task.n_in != network.layers[0]:
+            raise ValueError(f"task input has {task.n_in} neurons, the network's input layer {network.layers[0]}")
+        if task.n_out != network.layers[-1]:
+            raise ValueError(f"task target has {task.n_out} neurons, the network's output layer {network.layers[-1]}")
+        self.network, self.task = network, task
+        p = network.params
+        sizes = network.layers
+        n_conn = network.n_connections
+        self.step_index = 0  # next step n
+        self.weights = [w.copy() for w in network.weights]
+        self.v = [np.zeros_like(w) for w in self.weights]
+        self.m = [np.zeros_like(w) for w in self.weights]
+        self.lif = [lif_initial_state(n, p) for n in sizes[1:]]
+        self.delay = [_DelayLine(sizes[k], p.n_delay) for k in range(n_conn)]
+        self.z = [np.zeros(sizes[k]) for k in range(n_conn)]
+        self.z_tilde = [np.zeros(sizes[k]) for k in range(n_conn)]
+        self.elig_rise = [np.zeros_like(w) for w in self.weights]
+        self.elig = [np.zeros_like(w) for w in self.weights]
+        self.err_rise = np.zeros(sizes[-1])
+        self.err = np.zeros(sizes[-1])
+        self.zh = [np.zeros(n) for n in sizes[1:-1]]
+        self.q_auryn = np.zeros(sizes[-1])
+        self.cycle_err2 = np.zeros(sizes[-1])
+
+    # -------------------------------------------------------------------------------
+    def run(self, n_steps: int, record=(), progress: bool = False) -> RunResult:
+        """Simulate ``n_steps`` more steps.
+
+        Parameters
+        ----------
+        n_steps : int
+        record : iterable of str
+            Names from :data:`RECORDABLE` to record (all layers or connections of each).
+        progress : bool
+            Show a progress bar (tqdm) with the latest cycle's ``vr_distance``.
+        """
+        record = _check_record(record, self.network)
+        net, p, task = self.network, self.network.params, self.task
+        n_conn = net.n_connections
+        n_b, n_cycle = p.n_batch, task.n_cycle
+        rec = _Recorder(record, net, n_steps)
+        rec.weights(self.weights, self.v, initial=True)
+        t_start = self.step_index * p.dt_s
+        ends, vr, vr_neuron, mse = [], [], [], []
+        bar = _progress_bar(n_steps, progress, self.name)
+        for _ in range(n_steps):
+            n = self.step_index
+            # --- forward pass: every LIF layer in order (SPEC §2) -------------------
+            pre_spikes = task.input[n % n_cycle]
+            U_tilde, S, sigma_prime = [], [], []
+            for k in range(n_conn):
+                arriving = self.delay[k].push(pre_spikes, n)
+                self.z[k], self.z_tilde[k] = psp_trace_step(self.z[k], self.z_tilde[k], arriving, p)
+                self.lif[k], u_tilde, spikes = lif_step(self.lif[k], self.weights[k] @ arriving, p)
+                sp = surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V)
+                self.elig_rise[k], self.elig[k] = eligibility_step(self.elig_rise[k], self.elig[k], sp, self.z_tilde[k], p)
+                U_tilde.append(u_tilde)
+                S.append(spikes)
+                sigma_prime.append(sp)
+                pre_spikes = spikes
+            # --- error: output, then feedback to hidden layers (SPEC §3) -------------
+            impulses = task.target[n % n_cycle].astype(float) - S[-1]
+            self.err_rise, self.err = double_exp_step(
+                self.err_rise, self.err, impulses, p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
+            )
+            errors = hidden_errors(self.err, self.weights, net.feedback, net.feedback_matrices) + [self.err]
+            # --- accumulator m += e λ (- ρ w zh^a on hidden layers) -------------------
+            for k in range(n_conn):
+                self.m[k] += errors[k][:, None] * self.elig[k]
+                if k < n_conn - 1 and p.rho > 0:
+                    self.zh[k] = het_trace_step(self.zh[k], S[k], p)
+                    self.m[k] -= regulariser_term(self.weights[k], self.zh[k], p)
+            # --- cost measures ---------------------------------------------------------
+            self.q_auryn = auryn_mse_step(self.q_auryn, self.err, p)
+            self.cycle_err2 += self.err**2
+            # --- weight update at the end of a batch (SPEC §4) ---------------------
+            if (n + 1) % n_b == 0:
+                self._update(n)
+                rec.weights(self.weights, self.v)
+            rec.step(self, U_tilde, S, sigma_prime, errors)
+            self.step_index += 1
+            if (n + 1) % n_cycle == 0:
+                t_end = (n + 1) * p.dt_s
+                per_neuron = vr_distance_from_energy(self.cycle_err2, p, per_neuron=True)
+                ends.append(t_end)
+                vr_neuron.append(per_neuron)
+                vr.append(float(np.mean(per_neuron)))
+                mse.append(auryn_mse_value(self.q_auryn, t_end, p))
+                self.cycle_err2 = np.zeros_like(self.cycle_err2)
+                bar.set_postfix_str(f"vr_distance={vr[-1]:.3f}", refresh=False)
+            bar.update(1)
+        bar.close()
+        return RunResult(
+            t_start_s=t_start,
+            n_steps=n_steps,
+            traces=rec.result(),
+            cycle_end_s=np.array(ends),
+            vr_distance=np.array(vr),
+            vr_distance_per_neuron=np.array(vr_neuron).reshape(len(vr), net.layers[-1]),
+            auryn_mse=np.array(mse),
+        )
+
+    def _update(self, n: int) -> None:
+        """Apply the optimiser to every plastic connection at the end of step ``n`` (SPEC §4)."""
+        net, p = self.network, self.network.params
+        t_s = n * p.dt_s
+        rate = learning_rate(t_s, p.r0, net.schedule)
+        for k in range(net.n_connections):
+            if net.plastic[k]:
+                self.weights[k], self.v[k] = optimizer_step(
+                    net.optimizer, self.weights[k], self.m[k], self.v[k], p.n_batch, rate, p, frozen=t_s < net.t_burn_s
+                )
+            self.m[k] = np.zeros_like(self.m[k])
+
+
+def _check_record(record, network: Network) -> tuple:
+    if isinstance(record, str):
+        record = (record,)
+    record = tuple(record)
+    unknown = [r for r in record if r not in RECORDABLE]
+    if unknown:
+        raise ValueError(f"cannot record {unknown}; recordable: {RECORDABLE}")
+    if "v" in record and network.optimizer == "fixed":
+        raise ValueError("cannot record 'v': the 'fixed' optimiser has no state")
+    return record
+
+
+class _Recorder:
+    """Preallocated per-step traces with SPEC §9 keys."""
+
+    def __init__(self, record: tuple, network: Network, n_steps: int) -> None:
+        self.record, self.i = record, 0
+        sizes = network.layers
+        self.data = {}
+        for name in LAYER_KEYS:
+            if name in record:
+                for l in range(1, len(sizes)):
+                    self.data[f"{name}_{l}"] = np.zeros((n_steps, sizes[l]), dtype=bool if name == "S" else float)
+        for name in ("z", "z_tilde"):
+            if name in record:
+                for k in range(network.n_connections):
+                    self.data[f"{name}_{k}"] = np.zeros((n_steps, sizes[k]))
+        for name in ("lambda", "m"):
+            if name in record:
+                for k in range(network.n_connections):
+                    self.data[f"{name}_{k}"] = np.zeros((n_steps, sizes[k + 1], sizes[k]))
+        self.lists = {name: [[] for _ in range(network.n_connections)] for name in ("W", "v") if name in record}
+        self.shapes = [w.shape for w in network.weights]
+
+    def step(self, engine: "LiteralEngine", U_tilde, S, sigma_prime, errors) -> None:
+        i, d, r = self.i, self.data, self.record
+        for l in range(1, len(U_tilde) + 1):
+            for name, values in (("U_tilde", U_tilde), ("S", S), ("sigma_prime", sigma_prime), ("e", errors)):
+                if name in r:
+                    d[f"{name}_{l}"][i] = values[l - 1]
+            if "I" in r:
+                d[f"I_{l}"][i] = engine.lif[l - 1].I_V
+        for k in range(len(U_tilde)):
+            for name, values in (("z", engine.z), ("z_tilde", engine.z_tilde), ("lambda", engine.elig), ("m", engine.m)):
+                if name in r:
+                    d[f"{name}_{k}"][i] = values[k]
+        self.i += 1
+
+    def weights(self, weights, v, initial: bool = False) -> None:
+        for name, values in (("W", weights), ("v", v)):
+            if name in self.lists and not (initial and name == "v"):
+                for k, x in enumerate(values):
+                    self.lists[name][k].append(x.copy())
+
+    def result(self) -> dict:
+        out = dict(self.data)
+        for name, per_conn in self.lists.items():
+            for k, xs in enumerate(per_conn):
+                out[f"{name}_{k}"] = np.stack(xs) if xs else np.zeros((0,) + self.shapes[k])
+        return out
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def set_postfix_str(self, s, refresh=True):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(n_steps: int, enabled: bool, name: str):
+    if not enabled:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_steps, desc=f"{name} engine", unit="step", unit_scale=True, mininterval=0.5)

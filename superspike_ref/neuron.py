@@ -1,0 +1,87 @@
+r"""Current-based leaky integrate-and-fire neuron (SPEC §2, paper §3.1 eqs 3.1-3.2).
+
+Continuous model:
+
+.. math::
+    \tau_{mem}\frac{dU_i}{dt} = (U_{rest} - U_i) + I_i, \qquad
+    \frac{dI_i}{dt} = -\frac{I_i}{\tau_{syn}} + \sum_j w_{ij} S_j(t - \Delta).
+
+``I`` is in volts (weights are in volts): one presynaptic spike makes ``I`` jump by
+``w_ij``, and the free membrane answers with the PSP ``w_ij ε(t)`` of peak ``0.25 w_ij``.
+
+Discrete step ``n`` (SPEC §2), with ``A[n]`` the arriving (delayed) presynaptic spikes:
+
+.. code-block:: text
+
+    I[n] = exp(-dt/tau_syn) I[n-1] + W @ A[n]                              (a)
+    Ũ[n] = u_rest if r[n-1] > 0 else U[n-1] + dt/tau_mem (u_rest - U[n-1] + I[n])   (b)
+    S[n] = (r[n-1] == 0) and (Ũ[n] > theta)                                (c)
+    U[n] = u_rest if S[n] else Ũ[n]                                        (d)
+    r[n] = n_ref if S[n] else max(r[n-1] - 1, 0)                           (e)
+
+``Ũ`` (``U_tilde``) is the potential compared with the threshold; the surrogate uses it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import Params
+
+__all__ = ["LIFState", "lif_initial_state", "lif_step", "membrane_update"]
+
+
+@dataclass(frozen=True)
+class LIFState:
+    """State of a layer after a step: current ``I_V``, potential ``U_V``, refractory steps left ``r``.
+
+    Arrays have shape ``(n_neurons,)`` (or any leading batch shape).
+    """
+
+    I_V: np.ndarray
+    U_V: np.ndarray
+    r: np.ndarray
+
+
+def lif_initial_state(n_neurons: int, params: Params) -> LIFState:
+    """``I = 0``, ``U = u_rest``, ``r = 0`` (SPEC §2)."""
+    return LIFState(
+        I_V=np.zeros(n_neurons),
+        U_V=np.full(n_neurons, params.u_rest_V),
+        r=np.zeros(n_neurons, dtype=np.int64),
+    )
+
+
+def membrane_update(U_V, I_V, params: Params):
+    """Forward-Euler membrane step of eq. (b): ``U + dt/tau_mem * (u_rest - U + I)``."""
+    return U_V + params.dt_s / params.tau_mem_s * (params.u_rest_V - U_V + I_V)
+
+
+def lif_step(state: LIFState, drive_V, params: Params):
+    """Advance a layer by one step (SPEC §2 (a)-(e)).
+
+    Parameters
+    ----------
+    state : LIFState
+        State after step ``n-1``.
+    drive_V : array ``(n_neurons,)``
+        Synaptic input of this step, ``W @ A[n]`` (volts).
+    params : Params
+
+    Returns
+    -------
+    new_state : LIFState
+        State after step ``n``.
+    U_tilde_V : array
+        Potential compared with the threshold (``u_rest`` while refractory).
+    S : bool array
+        Spikes of step ``n``.
+    """
+    I_V = params.decay(params.tau_syn_s) * state.I_V + drive_V
+    refractory = state.r > 0
+    U_tilde_V = np.where(refractory, params.u_rest_V, membrane_update(state.U_V, I_V, params))
+    S = ~refractory & (U_tilde_V > params.theta_V)
+    U_V = np.where(S, params.u_rest_V, U_tilde_V)
+    r = np.where(S, params.n_ref, np.maximum(state.r - 1, 0))
+    return LIFState(I_V=I_V, U_V=U_V, r=r), U_tilde_V, S

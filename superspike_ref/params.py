@@ -1,0 +1,168 @@
+"""Model and learning parameters (SPEC §1, paper Table 1).
+
+Every quantity is SI and carries its unit in its name (``tau_mem_s`` in seconds,
+``theta_V`` in volts, ``beta_per_V`` in 1/V). :class:`Params` is a frozen dataclass:
+it is validated once, in ``__post_init__``, and never changes afterwards. Derived
+integer step counts (``n_ref``, ``n_delay``, ``n_batch``) and per-step factors are
+properties, so that nothing can drift out of sync.
+
+Symbols
+-------
+=================  ==========  ==========================================
+code               paper       meaning
+=================  ==========  ==========================================
+``dt_s``           Δt          time step
+``tau_mem_s``      τ_mem       membrane time constant (eq. 3.1)
+``tau_syn_s``      τ_syn       synaptic current time constant (eq. 3.2)
+``u_rest_V``       U_rest      rest and reset potential
+``theta_V``        ϑ           firing threshold
+``t_ref_s``        τ_ref       absolute refractory period
+``delay_s``        --          axonal delay of every forward connection
+``tau_rise_s``     τ_rise      van Rossum / eligibility kernel α, rise
+``tau_decay_s``    τ_decay     van Rossum / eligibility kernel α, decay
+``beta_per_V``     β           surrogate steepness (§3.3.2)
+``u_cut_V``        --          optional σ′ cut-off (original code: -80 mV)
+``t_batch_s``      t_b         gradient integration interval (§3.3.5)
+``r0``             r_0         learning rate, V per update at most (RMaxProp)
+``tau_rms_s``      τ_rms       RMaxProp memory, γ = exp(-t_b/τ_rms)
+``eps``            ε           RMaxProp denominator guard
+``w_min_V``        --          lower weight bound
+``w_max_V``        --          upper weight bound
+``rho``            ρ           heterosynaptic regulariser strength (eq. 3.4)
+``a``              a           regulariser exponent (eq. 3.5)
+``tau_het_s``      τ_het       regulariser trace time constant
+=================  ==========  ==========================================
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["Params", "whole_steps"]
+
+_TIME_CONSTANTS = ("tau_mem_s", "tau_syn_s", "tau_rise_s", "tau_decay_s", "tau_rms_s", "tau_het_s")
+
+
+def whole_steps(duration_s: float, dt_s: float, name: str) -> int:
+    """Return ``duration_s / dt_s`` as an int, or raise if it is not a whole number of steps.
+
+    "Whole" means within 1e-9 relative (SPEC §1).
+    """
+    ratio = duration_s / dt_s
+    n = round(ratio)
+    if abs(ratio - n) > 1e-9 * max(1.0, abs(ratio)):
+        raise ValueError(
+            f"{name}={duration_s!r} s is not a whole number of time steps of dt_s={dt_s!r} s "
+            f"({ratio:.6g} steps)"
+        )
+    return int(n)
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of SPEC §1 with their defaults (paper Table 1, original code).
+
+    Raises
+    ------
+    ValueError
+        For any value outside its valid range, naming the parameter and its unit.
+    """
+
+    dt_s: float = 1e-4
+    tau_mem_s: float = 10e-3
+    tau_syn_s: float = 5e-3
+    u_rest_V: float = -60e-3
+    theta_V: float = -50e-3
+    t_ref_s: float = 5e-3
+    delay_s: float = 0.8e-3
+    tau_rise_s: float = 5e-3
+    tau_decay_s: float = 10e-3
+    beta_per_V: float = 1e3
+    u_cut_V: float | None = None
+    t_batch_s: float = 0.5
+    r0: float = 1e-3
+    tau_rms_s: float = 30.0
+    eps: float = 1e-12
+    w_min_V: float = -0.1
+    w_max_V: float = 0.1
+    rho: float = 0.0
+    a: float = 4.0
+    tau_het_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name == "u_cut_V":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{f.name} must be a real number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, got {value!r}")
+        if self.dt_s <= 0:
+            raise ValueError(f"dt_s must be > 0 s, got {self.dt_s!r}")
+        for name in _TIME_CONSTANTS:
+            if getattr(self, name) <= self.dt_s:
+                raise ValueError(
+                    f"{name} must be larger than dt_s={self.dt_s!r} s, got {getattr(self, name)!r} s"
+                )
+        if self.tau_rise_s == self.tau_decay_s:
+            raise ValueError(
+                "tau_rise_s must differ from tau_decay_s (the kernel's closed forms divide by "
+                f"their difference), both are {self.tau_rise_s!r} s"
+            )
+        if self.t_batch_s <= 0:
+            raise ValueError(f"t_batch_s must be > 0 s, got {self.t_batch_s!r}")
+        for name in ("t_ref_s", "delay_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 s, got {getattr(self, name)!r} s")
+        if self.w_min_V >= self.w_max_V:
+            raise ValueError(
+                f"w_min_V must be < w_max_V, got w_min_V={self.w_min_V!r} V, w_max_V={self.w_max_V!r} V"
+            )
+        for name in ("r0", "eps", "rho", "beta_per_V"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("t_ref_s", "delay_s", "t_batch_s"):
+            whole_steps(getattr(self, name), self.dt_s, name)
+
+    # --- derived quantities -------------------------------------------------------
+    @property
+    def n_ref(self) -> int:
+        """Refractory period in steps, ``round(t_ref_s / dt_s)``."""
+        return whole_steps(self.t_ref_s, self.dt_s, "t_ref_s")
+
+    @property
+    def n_delay(self) -> int:
+        """Axonal delay in steps, ``round(delay_s / dt_s)``."""
+        return whole_steps(self.delay_s, self.dt_s, "delay_s")
+
+    @property
+    def n_batch(self) -> int:
+        """Steps per weight update, ``n_b = t_batch_s / dt_s``."""
+        return whole_steps(self.t_batch_s, self.dt_s, "t_batch_s")
+
+    @property
+    def gamma(self) -> float:
+        """Optimiser memory factor ``γ = exp(-t_batch_s / tau_rms_s)``."""
+        return math.exp(-self.t_batch_s / self.tau_rms_s)
+
+    def decay(self, tau_s: float) -> float:
+        """Per-step factor ``exp(-dt/τ)`` of an exponential trace."""
+        return math.exp(-self.dt_s / tau_s)
+
+    def replace(self, **changes) -> "Params":
+        """Return a copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """All fields as a plain dict (for result files and case files)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Params":
+        """Build from a dict, rejecting unknown names (``ValueError`` naming them)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown parameter name(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
