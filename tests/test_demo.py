@@ -1,0 +1,50 @@
+"""The main demo and the command line, at a small size."""
+import numpy as np
+import pytest
+
+from superspike_ref.__main__ import main
+from superspike_ref.demo import DEMO_SEED, fig2_network, fig2_task, run_demo
+from superspike_ref import LiteralEngine
+
+
+def test_demo_initial_condition_is_silent():
+    """The paper requires no output spike in the first cycle (paper notes §9.6)."""
+    rng = np.random.default_rng(DEMO_SEED)
+    task = fig2_task(rng)
+    result = LiteralEngine(fig2_network(rng), task).run(task.n_cycle, record=["S"])
+    assert not result.traces["S_1"].any()
+    assert task.target.sum() == 5
+    assert result.vr_distance[0] == pytest.approx(5.0, abs=0.01)
+
+
+def test_short_demo_writes_figure_and_curve(tmp_path, capsys):
+    out = tmp_path / "demo.png"
+    result = run_demo(duration_s=2.0, progress=False, print_every_s=1.0, out=out)
+    assert out.stat().st_size > 10_000
+    assert len(result.vr_distance) == 4
+    assert np.allclose(result.cycle_end_s, [0.5, 1.0, 1.5, 2.0])
+    text = capsys.readouterr().out
+    assert "vr_distance" in text and str(out.resolve()) in text
+
+
+def test_demo_rejects_too_short_runs():
+    with pytest.raises(ValueError, match="duration_s"):
+        run_demo(duration_s=0.5, progress=False, out=None)
+    with pytest.raises(ValueError, match="engine"):
+        run_demo(duration_s=1.0, engine="gpu", progress=False, out=None)
+
+
+def test_cli_run_case_roundtrip(tmp_path, conformance_dir):
+    case = conformance_dir / "public-single-rmsprop-ucut"
+    out = tmp_path / "traces.npz"
+    assert main(["run-case", str(case), "--out", str(out), "--no-progress"]) == 0
+    got, expected = np.load(out), np.load(case / "expected.npz")
+    assert set(expected.files) <= set(got.files)
+    assert np.array_equal(got["S_1"], expected["S_1"])
+
+
+def test_cli_reports_bad_case_clearly(tmp_path, capsys):
+    (tmp_path / "case.json").write_text('{"format": "superspike-case/9"}')
+    np.savez(tmp_path / "arrays.npz", input=np.zeros((3, 2), bool))
+    assert main(["run-case", str(tmp_path), "--out", str(tmp_path / "t.npz"), "--no-progress"]) == 2
+    assert "case.json" in capsys.readouterr().err
