@@ -46,11 +46,12 @@ _TIME_CONSTANTS = ("tau_mem_s", "tau_syn_s", "tau_rise_s", "tau_decay_s", "tau_r
 def whole_steps(duration_s: float, dt_s: float, name: str) -> int:
     """Return ``duration_s / dt_s`` as an int, or raise if it is not a whole number of steps.
 
-    "Whole" means within 1e-9 relative (SPEC §1).
+    "Whole" means within 1e-9 relative (SPEC §1); a duration of exactly 0 is 0 steps, while a
+    tiny non-zero one (say 1e-14 s) is rejected rather than rounded to 0.
     """
     ratio = duration_s / dt_s
     n = round(ratio)
-    if abs(ratio - n) > 1e-9 * max(1.0, abs(ratio)):
+    if abs(ratio - n) > 1e-9 * abs(ratio):
         raise ValueError(
             f"{name}={duration_s!r} s is not a whole number of time steps of dt_s={dt_s!r} s "
             f"({ratio:.6g} steps)"

@@ -37,6 +37,10 @@ class Case:
     record: tuple
 
 
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _field_error(path: Path, field: str, problem: str) -> ValueError:
     return ValueError(f"{path}: field {field!r}: {problem}")
 
@@ -88,12 +92,26 @@ def load_case(case_dir) -> Case:
             raise ValueError(f"{npz_path}: array {key!r} is missing")
         return arrays[key]
 
+    def float_array(key: str, shape: tuple) -> np.ndarray:
+        x = array(key)
+        if x.dtype != np.float64 or x.shape != shape:
+            raise ValueError(f"{npz_path}: array {key!r} must be float64 of shape {shape}, got {x.dtype} {x.shape}")
+        return x
+
     n_conn = len(layers) - 1
-    weights = tuple(array(f"W0_{k}") for k in range(n_conn))
+    weights = tuple(float_array(f"W0_{k}", (layers[k + 1], layers[k])) for k in range(n_conn))
     feedback = spec["feedback"]
     B = None
     if feedback in ("random", "uniform"):
-        B = tuple(array(f"B_{l}") for l in range(1, n_conn))
+        B = tuple(float_array(f"B_{l}", (layers[-1], layers[l])) for l in range(1, n_conn))
+    schedule = spec.get("schedule", [])
+    if not isinstance(schedule, list) or not all(
+        isinstance(e, list) and len(e) == 2 and all(_is_number(x) for x in e) for e in schedule
+    ):
+        raise _field_error(json_path, "schedule", f"must be a list of [time_s, factor] number pairs, got {schedule!r}")
+    t_burn_s = spec.get("t_burn_s", 0.0)
+    if not _is_number(t_burn_s):
+        raise _field_error(json_path, "t_burn_s", f"must be a number of seconds, got {t_burn_s!r}")
     try:
         task = CyclicTask(input=array("input"), target=array("target"))
         network = Network(
@@ -103,8 +121,8 @@ def load_case(case_dir) -> Case:
             feedback=feedback,
             feedback_matrices=B,
             optimizer=spec["optimizer"],
-            schedule=tuple(spec.get("schedule", ())),
-            t_burn_s=spec.get("t_burn_s", 0.0),
+            schedule=tuple(schedule),
+            t_burn_s=t_burn_s,
         )
         if task.n_in != layers[0] or task.n_out != layers[-1]:
             raise ValueError(
@@ -150,7 +168,7 @@ def compare_traces(candidate: dict, expected: dict, rtol: float = 1e-9, atol_sca
             bad = diff > rtol * np.abs(exp) + atol
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = np.where(exp != 0, diff / np.abs(exp), np.where(diff > 0, np.inf, 0.0))
-        steps = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0] if bad.ndim else np.nonzero([bad])[0]
+        steps = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0] if bad.size else np.zeros(0, int)
         report[key] = {
             "ok": not bool(np.any(bad)),
             "max_abs": float(np.max(diff)) if diff.size else 0.0,

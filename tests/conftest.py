@@ -1,0 +1,54 @@
+"""Shared fixtures for the unit tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from superspike_ref import CyclicTask, Network, Params
+
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The project's shared folder (SPEC, docs, public conformance cases), or skip."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"shared folder {SHARED_DIR} is absent")
+    return SHARED_DIR
+
+
+@pytest.fixture
+def conformance_dir(shared_dir) -> Path:
+    path = shared_dir / "conformance"
+    if not path.is_dir():
+        pytest.skip(f"conformance folder {path} is absent")
+    return path
+
+
+@pytest.fixture
+def params() -> Params:
+    return Params()
+
+
+@pytest.fixture
+def small_hidden_setup():
+    """A factory for a small random-feedback network and task: ``make(seed, **params)``.
+
+    20 inputs at 40 Hz, 5 hidden, 2 outputs, batches of 10 ms (100 steps), a cycle of
+    300 steps with three target spikes per output, weights large enough for spikes.
+    """
+
+    def make(seed: int, layers=(20, 5, 2), feedback: str = "random", w0_V: float = 0.3, n_cycle: int = 300, **changes):
+        values = dict(t_batch_s=0.01, r0=2e-3)
+        values.update(changes)
+        p = Params(**values)
+        rng = np.random.default_rng(seed)
+        inp = rng.random((n_cycle, layers[0])) < 40.0 * p.dt_s
+        tgt = np.zeros((n_cycle, layers[-1]), dtype=bool)
+        tgt[[60, 150, 240], :] = True
+        net = Network.create(layers, rng, p, feedback=feedback, w0_V=w0_V)
+        return net, CyclicTask(input=inp, target=tgt)
+
+    return make
