@@ -83,6 +83,22 @@ class CyclicTask:
     def n_out(self) -> int:
         return self.target.shape[1]
 
+    def input_block(self, n0: int, n1: int) -> np.ndarray:
+        """Input spikes of steps ``n0 .. n1-1`` ``(n1 - n0, n_in)``, the cycle replayed."""
+        return self.input[np.arange(n0, n1) % self.n_cycle]
+
+    def initial_error_state(self):
+        """The van Rossum error needs no state (see :meth:`error_impulses`)."""
+        return None
+
+    def error_impulses(self, n0: int, output: np.ndarray, state=None):
+        """Error impulses ``Ŝ[n] - S[n]`` of steps ``n0 .. n0 + len(output) - 1`` (SPEC §3).
+
+        Returns ``(impulses, state)``; ``impulses`` is float ``(len(output), n_out)``.
+        """
+        target = self.target[np.arange(n0, n0 + output.shape[0]) % self.n_cycle]
+        return target.astype(float) - output, state
+
 
 # ---------------------------------------------------------------------------
 # validation helpers (shared with io.py)
