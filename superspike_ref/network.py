@@ -31,7 +31,6 @@ from .optimizers import OPTIMIZERS, check_schedule, learning_rate, optimizer_ste
 from .params import Params
 from .regulariser import het_trace_step, regulariser_term
 from .surrogate import surrogate_grad
-from .tasks import CyclicTask
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS"]
 
@@ -194,6 +193,35 @@ class RunResult:
     auryn_mse: np.ndarray
 
 
+def check_task(task) -> None:
+    """Raise ``TypeError`` unless ``task`` offers what the engines use.
+
+    A task has ``n_in``, ``n_out``, ``n_cycle`` (the learning-curve period, in steps),
+    ``input_block(n0, n1)`` (bool ``(n1 - n0, n_in)``), ``initial_error_state()`` and
+    ``error_impulses(n0, output, state) -> (impulses, state)`` (SPEC §3, §6). See
+    :class:`~superspike_ref.tasks.CyclicTask` and :class:`~superspike_ref.xor.XorTask`.
+    """
+    missing = [a for a in ("n_in", "n_out", "n_cycle", "input_block", "initial_error_state", "error_impulses")
+               if not hasattr(task, a)]
+    if missing:
+        raise TypeError(f"task must be a CyclicTask, an XorTask or offer {missing}; got {type(task).__name__}")
+
+
+class _InputBuffer:
+    """Input rows fetched from the task in blocks, so that lazily generated tasks stay cheap."""
+
+    BLOCK = 1000
+
+    def __init__(self, task) -> None:
+        self.task, self.start, self.block = task, 0, np.zeros((0, task.n_in), dtype=bool)
+
+    def row(self, n: int) -> np.ndarray:
+        if not self.start <= n < self.start + self.block.shape[0]:
+            self.start = n
+            self.block = self.task.input_block(n, n + self.BLOCK)
+        return self.block[n - self.start]
+
+
 class _DelayLine:
     """Axonal delay of ``n_d`` steps: ``push(S[n])`` returns ``S[n - n_d]`` (zeros before step ``n_d``)."""
 
@@ -216,17 +244,17 @@ class LiteralEngine:
     Parameters
     ----------
     network : Network
-    task : CyclicTask
-        Input and target of one cycle; their neuron counts must match the network.
+    task : CyclicTask or XorTask
+        What the network sees and how its output is judged (see :func:`check_task`);
+        its neuron counts must match the network.
     """
 
     name = "literal"
 
-    def __init__(self, network: Network, task: CyclicTask) -> None:
+    def __init__(self, network: Network, task) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {type(network).__name__}")
-        if not isinstance(task, CyclicTask):
-            raise TypeError(f"task must be a CyclicTask, got {type(task).__name__}")
+        check_task(task)
         if task.n_in != network.layers[0]:
             raise ValueError(f"task input has {task.n_in} neurons, the network's input layer {network.layers[0]}")
         if task.n_out != network.layers[-1]:
@@ -250,6 +278,7 @@ class LiteralEngine:
         self.zh = [np.zeros(n) for n in sizes[1:-1]]
         self.q_auryn = np.zeros(sizes[-1])
         self.cycle_err2 = np.zeros(sizes[-1])
+        self.error_state = task.initial_error_state()
 
     # -------------------------------------------------------------------------------
     def run(self, n_steps: int, record=(), progress: bool = False) -> RunResult:
@@ -272,10 +301,11 @@ class LiteralEngine:
         t_start = self.step_index * p.dt_s
         ends, vr, vr_neuron, mse = [], [], [], []
         bar = _progress_bar(n_steps, progress, self.name)
+        inputs = _InputBuffer(task)
         for _ in range(n_steps):
             n = self.step_index
             # --- forward pass: every LIF layer in order (SPEC §2) -------------------
-            pre_spikes = task.input[n % n_cycle]
+            pre_spikes = inputs.row(n)
             U_tilde, S, sigma_prime = [], [], []
             for k in range(n_conn):
                 arriving = self.delay[k].push(pre_spikes, n)
@@ -288,9 +318,9 @@ class LiteralEngine:
                 sigma_prime.append(sp)
                 pre_spikes = spikes
             # --- error: output, then feedback to hidden layers (SPEC §3) -------------
-            impulses = task.target[n % n_cycle].astype(float) - S[-1]
+            impulses, self.error_state = task.error_impulses(n, S[-1][None, :], self.error_state)
             self.err_rise, self.err = double_exp_step(
-                self.err_rise, self.err, impulses, p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
+                self.err_rise, self.err, impulses[0], p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
             )
             errors = hidden_errors(self.err, self.weights, net.feedback, net.feedback_matrices) + [self.err]
             # --- accumulator m += e λ (- ρ w zh^a on hidden layers) -------------------
