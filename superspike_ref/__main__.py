@@ -1,11 +1,18 @@
-"""Command line: ``python -m superspike_ref {demo,run-case} ...``."""
+"""Command line: ``python -m superspike_ref {demo,run-case,reproduce} ...``."""
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+
+def _experiment_names():
+    from .experiments import EXPERIMENTS
+
+    return EXPERIMENTS
 
 
 def _demo(args) -> int:
@@ -28,22 +35,58 @@ def _run_case(args) -> int:
     return 0
 
 
+def _reproduce(args) -> int:
+    from .experiments import EXPERIMENTS
+
+    module = EXPERIMENTS[args.figure]
+    out = Path(args.out) / args.figure
+    start = time.perf_counter()
+    result = module.run(quick=args.quick, seeds=args.seeds, out=out, resume=args.resume, engine=args.engine,
+                        progress=not args.no_progress)
+    fig = module.figure(result)
+    fig.savefig(out / f"{args.figure}.png", dpi=120)
+    print(f"{args.figure}: results and figure in {out.resolve()} (wall time {time.perf_counter() - start:.1f} s)")
+    _print_summary(result.summary)
+    return 0
+
+
+def _print_summary(summary: dict, indent: str = "  ") -> None:
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            _print_summary(value, indent + "  ")
+        else:
+            print(f"{indent}{key:<{width}}  {value:.4g}" if isinstance(value, float) else f"{indent}{key:<{width}}  {value}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m superspike_ref", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="train one neuron on the paper's Fig 2 task and draw the result")
     demo.add_argument("--duration", type=float, default=400.0, help="simulated training time in s (default 400)")
     demo.add_argument("--seed", type=int, default=None, help="seed of the task and the initial weights")
-    demo.add_argument("--engine", default="literal", help="engine (default literal)")
+    demo.add_argument("--engine", default="fast", choices=["fast", "literal"],
+                      help="fast (default) or literal, the step-by-step reference; both give the same numbers")
     demo.add_argument("--out", default="superspike_demo.png", help="figure file (default superspike_demo.png)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
     case = sub.add_parser("run-case", help="run a reference case (SPEC §9) and write its traces")
     case.add_argument("case_dir", help="directory with case.json and arrays.npz")
     case.add_argument("--out", required=True, help="output .npz of traces")
-    case.add_argument("--engine", default="literal", help="engine (default literal)")
+    case.add_argument("--engine", default="literal", choices=["literal", "fast"],
+                      help="literal (default) or fast (cannot record lambda and m)")
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
     case.set_defaults(func=_run_case)
+    rep = sub.add_parser("reproduce", help="run a paper figure's experiment, save results and figure")
+    rep.add_argument("figure", choices=sorted(_experiment_names()), help="which figure")
+    rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")
+    rep.add_argument("--seeds", type=int, default=None, help="number of runs per condition (default: the paper's 20)")
+    rep.add_argument("--out", default="results", help="output folder (default ./results)")
+    rep.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder")
+    rep.add_argument("--engine", default="fast", choices=["fast", "literal"], help="engine (default fast)")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.set_defaults(func=_reproduce)
     args = parser.parse_args(argv)
     if getattr(args, "seed", 0) is None:
         from .demo import DEMO_SEED
@@ -51,7 +94,7 @@ def main(argv=None) -> int:
         args.seed = DEMO_SEED
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .fast import FastEngine
 from .network import LiteralEngine, Network, RunResult
 from .params import Params, whole_steps
 from .tasks import PAPER_CYCLE_S, CyclicTask, frozen_poisson, paper_target_times_s, timed_target
@@ -21,7 +22,7 @@ __all__ = ["fig2_task", "fig2_network", "DemoResult", "run_demo", "DEMO_SEED"]
 DEMO_SEED = 2018
 """Seed of the demo (its initial weights leave the output silent in the first cycle)."""
 
-ENGINES = {"literal": LiteralEngine}
+ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
 
 
 def fig2_task(rng: np.random.Generator, params: Params = Params(), n_in: int = 100, rate_Hz: float = 5.0) -> CyclicTask:
@@ -58,7 +59,7 @@ class DemoResult:
 def run_demo(
     duration_s: float = 400.0,
     seed: int = DEMO_SEED,
-    engine: str = "literal",
+    engine: str = "fast",
     progress: bool = True,
     print_every_s: float | None = 50.0,
     out: str | Path | None = "superspike_demo.png",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .fast import NOT_RECORDABLE, FastEngine
 from .network import RECORDABLE, LiteralEngine, Network
 from .params import Params
 from .tasks import CyclicTask
@@ -21,7 +22,7 @@ from .tasks import CyclicTask
 __all__ = ["CASE_FORMAT", "Case", "load_case", "run_case", "compare_traces", "ENGINES"]
 
 CASE_FORMAT = "superspike-case/1"
-ENGINES = {"literal": LiteralEngine}
+ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
 _REQUIRED = ("format", "n_steps", "layers", "feedback", "optimizer", "record")
 _OPTIONAL = ("name", "params", "schedule", "t_burn_s")
 
@@ -134,12 +135,17 @@ def load_case(case_dir) -> Case:
 
 
 def run_case(case_dir, engine: str = "literal", progress: bool = False) -> dict:
-    """Run a case and return its traces (SPEC §9 keys)."""
+    """Run a case and return its traces (SPEC §9 keys).
+
+    The fast engine never forms the per-synapse traces ``lambda`` and ``m``; with it they are
+    left out of the result even if the case records them.
+    """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
     case = load_case(case_dir)
     sim = ENGINES[engine](case.network, case.task)
-    return sim.run(case.n_steps, record=case.record, progress=progress).traces
+    record = case.record if engine == "literal" else tuple(r for r in case.record if r not in NOT_RECORDABLE)
+    return sim.run(case.n_steps, record=record, progress=progress).traces
 
 
 def compare_traces(candidate: dict, expected: dict, rtol: float = 1e-9, atol_scale: float = 1e-10) -> dict:
