@@ -14,6 +14,12 @@ __all__ = [
     "plot_error",
     "plot_learning_curve",
     "plot_snapshot",
+    "plot_learning_curves",
+    "plot_spike_timing",
+    "fig2_figure",
+    "plot_membranes",
+    "fig4_figure",
+    "fig5_figure",
     "demo_figure",
 ]
 
@@ -71,27 +77,55 @@ def plot_learning_curve(time_s, cost, ax=None, label=None, color="k", ylabel="va
     ax.set_ylabel(ylabel)
     return ax
 
-def plot_snapshot(traces: dict, task, params, axes=None, t0_s: float = 0.0, title: str | None = None):
-    """The paper's Fig 2a/b panel for one cycle: error (top), membrane (middle), input raster (bottom).
+def plot_snapshot(U_tilde_V, spikes, e, input_raster, target, params, axes=None, title: str | None = None):
+    """The paper's Fig 2a/b panel for one cycle of one output neuron.
 
-    ``traces`` are a run's traces with ``U_tilde``, ``S`` and ``e`` of the output layer recorded
-    over one cycle aligned with the task.
+    Error (top), membrane with threshold, target and output spikes (middle), input raster
+    (bottom); all arrays cover the same cycle: ``U_tilde_V``, ``spikes``, ``e``, ``target``
+    ``(n_cycle,)`` and ``input_raster`` ``(n_cycle, n_in)``. Time is shown within the cycle.
     """
     if axes is None:
         _, axes = plt.subplots(3, 1, sharex=True, figsize=(6, 5), gridspec_kw={"height_ratios": [1, 1.5, 2]})
-    out = max(int(k.split("_")[-1]) for k in traces if k.startswith("S_"))
     ax_e, ax_u, ax_in = axes
     dt = params.dt_s
-    plot_error(traces[f"e_{out}"][:, 0], dt, ax=ax_e, t0_s=t0_s)
-    plot_membrane(traces[f"U_tilde_{out}"][:, 0], dt, params.theta_V, ax=ax_u, t0_s=t0_s,
-                  target=task.target[:, 0], spikes=traces[f"S_{out}"][:, 0])
-    plot_raster(task.input, dt, ax=ax_in, t0_s=t0_s)
+    plot_error(e, dt, ax=ax_e)
+    plot_membrane(U_tilde_V, dt, params.theta_V, ax=ax_u, target=target, spikes=spikes)
+    plot_raster(input_raster, dt, ax=ax_in)
     ax_in.set_ylabel("input neuron")
+    ax_in.set_xlabel("time in the cycle (ms)")
     for ax in (ax_e, ax_u):
         ax.set_xlabel("")
     if title:
         ax_e.set_title(title)
     return axes
+
+
+def plot_learning_curves(time_s, curves, ax=None, ylabel="van Rossum distance\n(unmatched spikes / cycle)",
+                         color="k", label="mean", log: bool = True):
+    """Learning curves of many runs (grey, ``curves`` ``(n_runs, n_points)``) and their mean."""
+    ax = _ax(ax)
+    curves = np.atleast_2d(curves)
+    ax.plot(time_s, curves.T, color="0.7", lw=0.5)
+    ax.plot(time_s, curves.mean(axis=0), color=color, lw=1.5, label=label)
+    if log:
+        ax.set_yscale("symlog", linthresh=0.01)
+        ax.set_ylim(0.0, None)
+    ax.set_xlabel("training time (s)")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_spike_timing(spike_cycle, spike_time_s, target_times_s, cycle_s: float, ax=None):
+    """Output spike times within the cycle against the cycle number (paper Fig 2c)."""
+    ax = _ax(ax)
+    ax.scatter(np.asarray(spike_time_s) * _MS, np.asarray(spike_cycle), s=2, c="k", marker=".")
+    for t in target_times_s:
+        ax.axvline(t * _MS, color="C3", lw=0.6, ls=":")
+    ax.set_xlim(0, cycle_s * _MS)
+    ax.set_xlabel("spike time in the cycle (ms)")
+    ax.set_ylabel("cycle")
+    return ax
+
 
 def demo_figure(before: dict, after: dict, task, params, cycle_end_s, vr_distance, t_after_s: float):
     """Figure of the main demo: snapshots before and after learning, and the learning curve."""
@@ -100,8 +134,8 @@ def demo_figure(before: dict, after: dict, task, params, cycle_end_s, vr_distanc
     for col, (traces, title) in enumerate(((before, "before learning (first cycle)"),
                                            (after, f"after {t_after_s:.0f} s of learning"))):
         axes = [fig.add_subplot(grid[row, col]) for row in range(3)]
-        plot_snapshot(traces, task, params, axes=axes, title=title)
-        axes[-1].set_xlabel("time in the cycle (ms)")
+        plot_snapshot(traces["U_tilde_1"][:, 0], traces["S_1"][:, 0], traces["e_1"][:, 0], task.input,
+                      task.target[:, 0], params, axes=axes, title=title)
     ax = fig.add_subplot(grid[:, 2])
     plot_learning_curve(cycle_end_s, vr_distance, ax=ax)
     ax.axhline(1.0, color="C3", ls=":", lw=0.8, label="one unmatched spike")
@@ -109,4 +143,113 @@ def demo_figure(before: dict, after: dict, task, params, cycle_end_s, vr_distanc
     ax.set_ylim(0.0, None)
     ax.legend(loc="upper right")
     ax.set_title("learning curve")
+    return fig
+
+
+def fig2_figure(arrays: dict, params, run_index: int = 0):
+    """Paper Fig 2 from a result of :mod:`superspike_ref.experiments.fig2`."""
+    fig = plt.figure(figsize=(13, 6.5), layout="constrained")
+    grid = fig.add_gridspec(3, 4, height_ratios=[1, 1.5, 2])
+    n_cycle = arrays["input"].shape[0]
+    target = np.zeros(n_cycle, dtype=bool)
+    target[np.round(arrays["target_times_s"] / params.dt_s).astype(int)] = True
+    t_end = arrays["cycle_end_s"][-1]
+    for col, title in enumerate(("a  initial", f"b  after {t_end:.0f} s")):
+        axes = [fig.add_subplot(grid[row, col]) for row in range(3)]
+        plot_snapshot(arrays["snap_U_tilde_1"][col, run_index, :, 0], arrays["snap_S_1"][col, run_index, :, 0],
+                      arrays["snap_e_1"][col, run_index, :, 0], arrays["input"], target, params, axes=axes,
+                      title=f"{title} (run {run_index})")
+    mine = arrays["spike_run"] == run_index
+    ax = plot_spike_timing(arrays["spike_cycle"][mine], arrays["spike_time_s"][mine], arrays["target_times_s"],
+                           n_cycle * params.dt_s, ax=fig.add_subplot(grid[:, 2]))
+    ax.set_title(f"c  spike timing (run {run_index})")
+    ax = plot_learning_curves(arrays["cycle_end_s"], arrays["vr_distance"], ax=fig.add_subplot(grid[:, 3]))
+    ax.axhline(1.0, color="C3", ls=":", lw=0.8)
+    ax.set_title(f"d  {arrays['vr_distance'].shape[0]} runs and their mean")
+    return fig
+
+
+def plot_membranes(U_tilde_V, dt_s: float, theta_V: float, ax=None, offset_mV: float = 25.0, spikes=None):
+    """Membranes of several neurons ``(n_steps, n)``, stacked ``offset_mV`` apart, thresholds dashed."""
+    ax = _ax(ax)
+    U = np.asarray(U_tilde_V) * _MV
+    t_ms = np.arange(U.shape[0]) * dt_s * _MS
+    for i in range(U.shape[1]):
+        shift = i * offset_mV - theta_V * _MV
+        ax.plot(t_ms, U[:, i] + shift, lw=0.6, color=f"C{4 + i % 6}")
+        ax.axhline(i * offset_mV, color="k", ls="--", lw=0.4)
+        if spikes is not None and np.any(spikes[:, i]):
+            ax.vlines(t_ms[np.asarray(spikes[:, i])], i * offset_mV, i * offset_mV + 0.6 * offset_mV,
+                      color=f"C{4 + i % 6}", lw=0.8)
+    ax.set_yticks([i * offset_mV for i in range(U.shape[1])], [f"h{i}" for i in range(U.shape[1])])
+    ax.set_ylabel("hidden U (threshold = dashed)")
+    ax.set_xlabel("time in the cycle (ms)")
+    return ax
+
+
+def fig4_figure(arrays: dict, params, run_index: int = 0):
+    """Paper Fig 4 from a result of :mod:`superspike_ref.experiments.fig4`: snapshots of a random-feedback
+    run (hidden membranes, output membrane, error) and learning curves per feedback type."""
+    cycles = arrays["h4_snap_cycles"]
+    n_cycle = arrays["input"].shape[0]
+    target = np.zeros(n_cycle, dtype=bool)
+    target[np.round(arrays["target_times_s"] / params.dt_s).astype(int)] = True
+    fig = plt.figure(figsize=(3.0 * (len(cycles) + 1.3), 7), layout="constrained")
+    grid = fig.add_gridspec(3, len(cycles) + 1, height_ratios=[1, 1.5, 2])
+    conditions = list(arrays["h4_conditions"])
+    b = conditions.index("random") * len(arrays["h4_snap_runs"]) // len(conditions) + run_index
+    B = arrays["B_random"][run_index]
+    for col, c in enumerate(cycles):
+        ax_e, ax_u, ax_h = (fig.add_subplot(grid[row, col]) for row in range(3))
+        plot_error(arrays["h4_snap_e_2"][col, b, :, 0], params.dt_s, ax=ax_e)
+        plot_membrane(arrays["h4_snap_U_tilde_2"][col, b, :, 0], params.dt_s, params.theta_V, ax=ax_u, target=target,
+                      spikes=arrays["h4_snap_S_2"][col, b, :, 0])
+        plot_membranes(arrays["h4_snap_U_tilde_1"][col, b], params.dt_s, params.theta_V, ax=ax_h,
+                       spikes=arrays["h4_snap_S_1"][col, b])
+        ax_h.set_yticks(ax_h.get_yticks(), [f"h{i} (B{'+' if B[i] > 0 else '−'})" for i in range(B.size)])
+        ax_e.set_title(f"random feedback, t = {(c + 1) * n_cycle * params.dt_s:.0f} s")
+        for ax in (ax_e, ax_u):
+            ax.set_xlabel("")
+    t = arrays["cycle_end_s"]
+    for row, (name, letter) in enumerate((("random", "c"), ("symmetric", "d"), ("uniform", "e"))):
+        ax = plot_learning_curves(t, arrays[f"vr_{name}"], ax=fig.add_subplot(grid[row, -1]))
+        if name == "random":
+            ax.plot(t, arrays["vr_random_8"].mean(axis=0), "k--", lw=1.0, label="mean, 8 hidden")
+            ax.legend(fontsize=7, loc="upper right")
+        ax.set_title(f"{letter}  {name} feedback")
+        ax.set_ylabel("vr distance")
+    return fig
+
+
+def fig5_figure(arrays: dict, params, conditions, accuracy_curves, block: int = 100):
+    """Paper Fig 5 from a result of :mod:`superspike_ref.experiments.fig5`: the last second of activity
+    with random feedback (input, hidden, output spikes; stimuli shaded) and accuracy per condition."""
+    fig = plt.figure(figsize=(13, 7), layout="constrained")
+    grid = fig.add_gridspec(3, 3)
+    n0 = int(arrays["last_n0"])
+    span = min(10000, arrays["input_last"].shape[0])
+    for row, (key, label) in enumerate((("S_2", "output"), ("S_1", "hidden"), ("input", "input"))):
+        ax = fig.add_subplot(grid[row, 0])
+        raster = arrays["input_last"] if key == "input" else arrays[f"last_random_{key}"]
+        plot_raster(raster[-span:], params.dt_s, ax=ax, t0_s=(n0 + raster.shape[0] - span) * params.dt_s,
+                    marker_size=6 if key != "input" else 2)
+        t_lo, t_hi = (n0 + raster.shape[0] - span) * params.dt_s, (n0 + raster.shape[0]) * params.dt_s
+        for onset, label_k in zip(arrays["onset_steps"], arrays["labels"]):
+            t = onset * params.dt_s
+            if t_lo <= t < t_hi:
+                ax.axvspan(t * _MS, (t + arrays["window_steps"] * params.dt_s) * _MS, color=f"C{label_k}", alpha=0.15)
+        ax.set_ylabel(f"{label} neuron")
+        if row == 0:
+            ax.set_title("b  random feedback, end of training (shade: window, colour: class)")
+    for i, name in enumerate(conditions):
+        ax = fig.add_subplot(grid[i % 3, 1 + i // 3]) if i < 6 else None
+        acc = accuracy_curves(arrays[f"correct_{name}"], block)
+        trials = (np.arange(acc.shape[1]) + 1) * block
+        ax.plot(trials, acc.T, color="0.7", lw=0.5)
+        ax.plot(trials, acc.mean(axis=0), color="k", lw=1.5)
+        ax.axhline(0.5, color="C3", ls=":", lw=0.8)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("trial")
+        ax.set_ylabel(f"accuracy (per {block} trials)")
+        ax.set_title(name.replace("_", " "))
     return fig

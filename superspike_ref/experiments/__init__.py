@@ -1,0 +1,11 @@
+"""Paper-figure experiments: one module per figure, a common result format, checkpoints.
+
+Each module offers ``run(quick=False, seeds=None, out=None, resume=False, ...)`` returning an
+:class:`~superspike_ref.experiments.common.ExperimentResult`, and ``figure(result)``.
+The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume]``.
+"""
+from . import fig2, fig4, fig5
+
+EXPERIMENTS = {"fig2": fig2, "fig4": fig4, "fig5": fig5}
+
+__all__ = ["EXPERIMENTS"]

@@ -1,0 +1,197 @@
+"""What every experiment shares: engines over many networks, the result file, checkpoints.
+
+A result is an ``.npz`` file holding the experiment's arrays (curves, spike times,
+snapshots) and one JSON string ``_meta`` with the summary numbers and the configuration
+(parameters, seeds, durations, engine, package version), so that a figure can be redrawn
+and a number traced back to the run that produced it.
+
+Long runs advance in chunks; after every chunk the whole state (engines included) is
+written to ``checkpoint.pkl`` in the output folder, and ``resume=True`` continues from it
+to the same final numbers as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..checkpoint import load_checkpoint, save_checkpoint
+from ..fast import BatchFastEngine, FastEngine
+from ..network import LiteralEngine
+
+__all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
+           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW"]
+
+LEARNED_BELOW = 1.0
+"""A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
+
+ENGINES = ("fast", "literal")
+
+
+class _SequentialEngines:
+    """Literal engines, one per network, with the interface of :class:`BatchFastEngine`."""
+
+    name = "literal"
+
+    def __init__(self, networks, task) -> None:
+        self.engines = [LiteralEngine(net, task) for net in networks]
+
+    @property
+    def weights(self) -> list:
+        return [e.weights for e in self.engines]
+
+    def run(self, n_steps: int, record=(), progress: bool = False) -> list:
+        return [e.run(n_steps, record=record, progress=progress) for e in self.engines]
+
+
+def batch_engine(networks, task, engine: str = "fast"):
+    """An engine running ``networks`` on ``task``: the fast batch engine or literal engines in turn."""
+    if engine == "fast":
+        return BatchFastEngine(networks, task)
+    if engine == "literal":
+        return _SequentialEngines(networks, task)
+    raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+
+
+def draw_silent_networks(make_network, task, seed: int, n: int, max_attempts: int = 1000):
+    """``n`` networks whose LIF layers all stay silent during the first cycle of ``task``.
+
+    The paper starts Figs 2 and 4 from weights that give no hidden or output spike. Network
+    ``i`` is ``make_network(default_rng([seed, i, attempt]))`` for the first ``attempt`` that is
+    silent. Returns the networks and the attempt numbers.
+    """
+    networks, attempts = [], []
+    for i in range(n):
+        for attempt in range(max_attempts):
+            net = make_network(np.random.default_rng([seed, i, attempt]))
+            traces = FastEngine(net, task).run(task.n_cycle, record=["S"]).traces
+            if not any(traces[f"S_{l}"].any() for l in range(1, len(net.layers))):
+                break
+        else:
+            raise RuntimeError(f"no silent initial network for run {i} in {max_attempts} attempts")
+        networks.append(net)
+        attempts.append(attempt)
+    return networks, np.array(attempts)
+
+
+class Snapshots:
+    """Whole cycles of chosen runs, recorded while an experiment runs in chunks.
+
+    Parameters
+    ----------
+    cycles : sequence of int
+        Cycle indices to keep (cycle ``c`` covers steps ``c n_cycle .. (c+1) n_cycle - 1``).
+    runs : sequence of int
+        Which networks of the batch to keep.
+    keys : sequence of str
+        Recorded variables (``"U_tilde"``, ``"S"``, ``"e"`` ...), kept for every LIF layer.
+    n_cycle : int
+    """
+
+    def __init__(self, cycles, runs, keys, n_cycle: int) -> None:
+        self.cycles, self.runs, self.keys, self.n_cycle = sorted(set(cycles)), list(runs), tuple(keys), n_cycle
+        self.taken = {}
+
+    def keys_for(self, n0: int, n1: int) -> tuple:
+        """What to record for steps ``n0 .. n1-1``: the keys if a kept cycle lies inside, else ()."""
+        inside = any(n0 <= c * self.n_cycle and (c + 1) * self.n_cycle <= n1 for c in self.cycles)
+        return self.keys if inside else ()
+
+    def take(self, results: list, n0: int) -> None:
+        """Keep the kept cycles found in ``results`` (one RunResult per network, starting at step ``n0``)."""
+        for c in self.cycles:
+            i0 = c * self.n_cycle - n0
+            if i0 < 0 or c in self.taken or not results[0].traces or i0 + self.n_cycle > results[0].n_steps:
+                continue
+            self.taken[c] = {
+                name: np.stack([results[b].traces[name][i0:i0 + self.n_cycle] for b in self.runs])
+                for name in results[0].traces
+                if name.rsplit("_", 1)[0] in self.keys
+            }
+
+    def arrays(self) -> dict:
+        """``snap_cycles`` and ``snap_<key>_<layer>`` ``(n_cycles, n_runs, n_cycle, n_l)`` (floats as float32)."""
+        out = {"snap_cycles": np.array(self.cycles), "snap_runs": np.array(self.runs)}
+        for name in self.taken[self.cycles[0]]:
+            x = np.stack([self.taken[c][name] for c in self.cycles])
+            out[f"snap_{name}"] = x if x.dtype == bool else x.astype(np.float32)
+        return out
+
+
+@dataclass
+class ExperimentResult:
+    """Arrays, summary numbers and configuration of one experiment run."""
+
+    name: str
+    arrays: dict
+    summary: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+
+def save_result(result: ExperimentResult, path) -> Path:
+    """Write ``result`` to ``path`` (``.npz``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps({"name": result.name, "summary": result.summary, "config": result.config,
+                       "version": __version__}, sort_keys=True)
+    np.savez_compressed(path, _meta=np.array(meta), **result.arrays)
+    return path
+
+
+def load_result(path) -> ExperimentResult:
+    """Read a result written by :func:`save_result`."""
+    with np.load(path, allow_pickle=False) as data:
+        if "_meta" not in data.files:
+            raise ValueError(f"{path} is not an experiment result (no _meta entry)")
+        meta = json.loads(str(data["_meta"]))
+        arrays = {k: data[k] for k in data.files if k != "_meta"}
+    return ExperimentResult(name=meta["name"], arrays=arrays, summary=meta["summary"], config=meta["config"])
+
+
+def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool = False, progress: bool = True,
+               desc: str = "experiment") -> dict:
+    """Call ``advance(state)`` until ``state["chunks_done"] == n_chunks``, checkpointing after each.
+
+    ``state`` is any picklable dict with an integer ``"chunks_done"`` and the experiment's
+    ``"config"``. With ``resume`` and a checkpoint in ``out_dir`` whose configuration equals
+    ``state["config"]``, the run continues from the checkpoint.
+    """
+    path = None if out_dir is None else Path(out_dir) / "checkpoint.pkl"
+    if resume:
+        if path is None or not path.exists():
+            raise ValueError(f"--resume needs a checkpoint, none at {path}")
+        saved = load_checkpoint(path)
+        if saved.get("config") != state["config"]:
+            raise ValueError(f"{path} was written by a run with another configuration; run without --resume")
+        state = saved
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=n_chunks, initial=state["chunks_done"], desc=desc, unit="chunk", disable=not progress) as bar:
+        while state["chunks_done"] < n_chunks:
+            advance(state)
+            state["chunks_done"] += 1
+            if path is not None:
+                save_checkpoint(path, state)
+            bar.update(1)
+    return state
+
+
+def moving_average(x: np.ndarray, window: int, axis: int = -1) -> np.ndarray:
+    """Causal moving average over ``window`` samples (shorter at the start)."""
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    c = np.cumsum(x, axis=-1)
+    c[..., window:] = c[..., window:] - c[..., :-window]
+    n = np.minimum(np.arange(1, x.shape[-1] + 1), window)
+    return np.moveaxis(c / n, -1, axis)
+
+
+def time_to_learn_s(cycle_end_s: np.ndarray, vr: np.ndarray, window: int) -> np.ndarray:
+    """Per run: first time its ``window``-cycle moving average falls below :data:`LEARNED_BELOW` (NaN if never)."""
+    below = moving_average(vr, window, axis=1) < LEARNED_BELOW
+    first = np.argmax(below, axis=1)
+    return np.where(below.any(axis=1), cycle_end_s[first], np.nan)
