@@ -18,7 +18,7 @@ demo: $(VENV)/.installed
 	$(PY) -m superspike_ref demo
 
 test: $(VENV)/.installed
-	$(PY) -m pytest --nbval tests superspike_ref notebooks
+	$(PY) -m pytest --nbval --doctest-glob="*.md" tests superspike_ref notebooks docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache
