@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .fast import FastEngine
-from .network import LiteralEngine, Network, RunResult
+from .network import LiteralEngine, Network, RunResult, concat_results
 from .params import Params, whole_steps
 from .tasks import PAPER_CYCLE_S, CyclicTask, frozen_poisson, paper_target_times_s, timed_target
 
@@ -92,7 +92,7 @@ def run_demo(
         done += todo
         if print_every_s and done % chunk == 0:
             print(f"t = {part.cycle_end_s[-1]:7.1f} s   vr_distance = {part.vr_distance[-1]:.3f}")
-    training = _concat(parts, sim.network.layers[-1])
+    training = concat_results(parts or [sim.run(0)])
     after = sim.run(task.n_cycle, record=record)
     print(f"t = {after.cycle_end_s[-1]:7.1f} s   vr_distance = {after.vr_distance[-1]:.3f}   (last cycle)")
     result = DemoResult(task=task, params=params, before=before, training=training, after=after)
@@ -104,18 +104,3 @@ def run_demo(
         fig.savefig(out, dpi=120)
         print(f"figure written to {Path(out).resolve()}")
     return result
-
-
-def _concat(parts, n_out: int) -> RunResult:
-    """Join the learning curves of consecutive runs (no traces)."""
-    if not parts:
-        return RunResult(0.0, 0, {}, np.zeros(0), np.zeros(0), np.zeros((0, n_out)), np.zeros(0))
-    return RunResult(
-        t_start_s=parts[0].t_start_s,
-        n_steps=sum(p.n_steps for p in parts),
-        traces={},
-        cycle_end_s=np.concatenate([p.cycle_end_s for p in parts]),
-        vr_distance=np.concatenate([p.vr_distance for p in parts]),
-        vr_distance_per_neuron=np.concatenate([p.vr_distance_per_neuron for p in parts]),
-        auryn_mse=np.concatenate([p.auryn_mse for p in parts]),
-    )

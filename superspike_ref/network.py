@@ -32,7 +32,8 @@ from .params import Params
 from .regulariser import het_trace_step, regulariser_term
 from .surrogate import surrogate_grad
 
-__all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS"]
+__all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
+           "CONNECTION_KEYS"]
 
 LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
 """Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
@@ -191,6 +192,33 @@ class RunResult:
     vr_distance: np.ndarray
     vr_distance_per_neuron: np.ndarray
     auryn_mse: np.ndarray
+
+
+def concat_results(parts) -> RunResult:
+    """Join the results of consecutive ``run()`` calls of one engine into one.
+
+    Per-step traces and ``v_k`` are concatenated; ``W_k`` keeps the first part's initial
+    weights once. Only the keys recorded in every part are kept.
+    """
+    parts = list(parts)
+    if not parts:
+        raise ValueError("concat_results needs at least one RunResult")
+    keys = set(parts[0].traces).intersection(*(p.traces for p in parts[1:]))
+    traces = {}
+    for key in sorted(keys):
+        pieces = [p.traces[key] for p in parts]
+        if key.startswith("W_"):
+            pieces = pieces[:1] + [x[1:] for x in pieces[1:]]
+        traces[key] = np.concatenate(pieces)
+    return RunResult(
+        t_start_s=parts[0].t_start_s,
+        n_steps=sum(p.n_steps for p in parts),
+        traces=traces,
+        cycle_end_s=np.concatenate([p.cycle_end_s for p in parts]),
+        vr_distance=np.concatenate([p.vr_distance for p in parts]),
+        vr_distance_per_neuron=np.concatenate([p.vr_distance_per_neuron for p in parts]),
+        auryn_mse=np.concatenate([p.auryn_mse for p in parts]),
+    )
 
 
 def check_task(task) -> None:

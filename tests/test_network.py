@@ -358,3 +358,22 @@ def test_learning_fig2_short():
     vr = np.concatenate([first.vr_distance, rest.vr_distance])
     assert vr.shape == (30,)
     assert vr[-10:].mean() < 0.5 * vr[:3].mean()
+
+
+def test_concat_results_equals_one_run():
+    from superspike_ref.network import concat_results
+
+    rng = np.random.default_rng(11)
+    params = Params(t_batch_s=0.01)
+    task = CyclicTask(input=rng.random((700, 10)) < 0.02, target=rng.random((700, 2)) < 0.002)
+    net = Network.create((10, 4, 2), rng, params, feedback="random")
+    keys = ["S", "e", "W", "v"]
+    whole = LiteralEngine(net, task).run(2500, record=keys)
+    engine = LiteralEngine(net, task)
+    joined = concat_results([engine.run(n, record=keys) for n in (333, 1200, 967)])
+    assert set(joined.traces) == set(whole.traces)
+    for key, value in whole.traces.items():
+        assert np.array_equal(joined.traces[key], value), key
+    assert np.array_equal(joined.vr_distance, whole.vr_distance) and joined.n_steps == 2500
+    with pytest.raises(ValueError):
+        concat_results([])

@@ -20,7 +20,7 @@ import numpy as np
 from .. import __version__
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..fast import BatchFastEngine, FastEngine
-from ..network import LiteralEngine
+from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
            "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW"]
@@ -95,22 +95,30 @@ class Snapshots:
         self.cycles, self.runs, self.keys, self.n_cycle = sorted(set(cycles)), list(runs), tuple(keys), n_cycle
         self.taken = {}
 
-    def keys_for(self, n0: int, n1: int) -> tuple:
-        """What to record for steps ``n0 .. n1-1``: the keys if a kept cycle lies inside, else ()."""
-        inside = any(n0 <= c * self.n_cycle and (c + 1) * self.n_cycle <= n1 for c in self.cycles)
-        return self.keys if inside else ()
+    def run(self, engine, n0: int, n_steps: int, record=()) -> list:
+        """Run ``engine`` (at step ``n0``) for ``n_steps``, recording ``record`` throughout and the
+        snapshot keys only during kept cycles (so that long chunks stay small in memory).
 
-    def take(self, results: list, n0: int) -> None:
-        """Keep the kept cycles found in ``results`` (one RunResult per network, starting at step ``n0``)."""
+        Returns one joined :class:`~superspike_ref.network.RunResult` per network.
+        """
+        n1 = n0 + n_steps
+        cuts = {n0, n1}
         for c in self.cycles:
-            i0 = c * self.n_cycle - n0
-            if i0 < 0 or c in self.taken or not results[0].traces or i0 + self.n_cycle > results[0].n_steps:
-                continue
-            self.taken[c] = {
-                name: np.stack([results[b].traces[name][i0:i0 + self.n_cycle] for b in self.runs])
-                for name in results[0].traces
-                if name.rsplit("_", 1)[0] in self.keys
-            }
+            a, b = c * self.n_cycle, (c + 1) * self.n_cycle
+            if n0 <= a and b <= n1:
+                cuts.update((a, b))
+        bounds = sorted(cuts)
+        pieces = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            kept = (a // self.n_cycle) in self.cycles and b - a == self.n_cycle and a % self.n_cycle == 0
+            results = engine.run(b - a, record=tuple(record) + (self.keys if kept else ()))
+            if kept:
+                self.taken[a // self.n_cycle] = {
+                    name: np.stack([results[r].traces[name] for r in self.runs])
+                    for name in results[0].traces if name.rsplit("_", 1)[0] in self.keys
+                }
+            pieces.append(results)
+        return [concat_results([piece[b] for piece in pieces]) for b in range(len(pieces[0]))]
 
     def arrays(self) -> dict:
         """``snap_cycles`` and ``snap_<key>_<layer>`` ``(n_cycles, n_runs, n_cycle, n_l)`` (floats as float32)."""

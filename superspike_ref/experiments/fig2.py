@@ -44,13 +44,12 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
 
     def advance(state: dict) -> None:
         n0 = state["chunks_done"] * chunk_steps
-        results = state["engine"].run(chunk_steps, record=("S",) + state["snapshots"].keys_for(n0, n0 + chunk_steps))
+        results = state["snapshots"].run(state["engine"], n0, chunk_steps, record=("S",))
         state["vr"].append(np.stack([r.vr_distance for r in results]))
         state["mse"].append(np.stack([r.auryn_mse for r in results]))
         for b, r in enumerate(results):
             steps = np.nonzero(r.traces["S_1"][:, 0])[0] + n0
             state["spikes"].append(np.stack([np.full(steps.size, b), steps // task.n_cycle, steps % task.n_cycle]))
-        state["snapshots"].take(results, n0)
 
     state = run_chunks(state, advance, n_chunks, out_dir=out, resume=resume, progress=progress, desc="fig2")
     vr = np.concatenate(state["vr"], axis=1)

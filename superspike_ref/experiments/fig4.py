@@ -70,10 +70,9 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
     def advance(state: dict) -> None:
         n0 = state["chunks_done"] * chunk_steps
         for group in state["groups"].values():
-            results = group["engine"].run(chunk_steps, record=group["snapshots"].keys_for(n0, n0 + chunk_steps))
+            results = group["snapshots"].run(group["engine"], n0, chunk_steps)
             for j, name in enumerate(group["names"]):
                 state["vr"][name].append(np.stack([r.vr_distance for r in results[j * n_runs:(j + 1) * n_runs]]))
-            group["snapshots"].take(results, n0)
 
     state = run_chunks(state, advance, n_chunks, out_dir=out, resume=resume, progress=progress, desc="fig4")
     arrays = {

@@ -31,7 +31,7 @@ CONDITIONS = {
     "no_hidden": ("symmetric", False, 0.0),
 }
 """Condition name → (feedback, has a hidden layer, ρ)."""
-FULL = {"seeds": 20, "trials": 3000, "trials_per_chunk": 100}
+FULL = {"seeds": 20, "trials": 5000, "trials_per_chunk": 100}
 QUICK = {"seeds": 2, "trials": 300, "trials_per_chunk": 100}
 N_HIDDEN = 4
 FINAL_TRIALS = 500
