@@ -126,11 +126,7 @@ class BatchFastEngine:
                 raise ValueError(f"networks[{i}] has layers {net.layers}, networks[0] has {first.layers}; all must match")
             if net.params != first.params:
                 raise ValueError(f"networks[{i}] has different params from networks[0]; all must match")
-        check_task(task)
-        if task.n_in != first.layers[0]:
-            raise ValueError(f"task input has {task.n_in} neurons, the network's input layer {first.layers[0]}")
-        if task.n_out != first.layers[-1]:
-            raise ValueError(f"task target has {task.n_out} neurons, the network's output layer {first.layers[-1]}")
+        check_task(task, first.layers)
         if max_segment_steps is None:
             widest = len(networks) * 3 * max(first.layers[1:])  # columns of the widest per-segment array
             max_segment_steps = int(np.clip(SEGMENT_BYTES // (8 * widest), 32, 8192))

@@ -221,8 +221,9 @@ def concat_results(parts) -> RunResult:
     )
 
 
-def check_task(task) -> None:
-    """Raise ``TypeError`` unless ``task`` offers what the engines use.
+def check_task(task, layers=None) -> None:
+    """Raise ``TypeError`` unless ``task`` offers what the engines use, ``ValueError`` unless
+    its neuron counts match the network's ``layers`` (if given).
 
     A task has ``n_in``, ``n_out``, ``n_cycle`` (the learning-curve period, in steps),
     ``input_block(n0, n1)`` (bool ``(n1 - n0, n_in)``), ``initial_error_state()`` and
@@ -233,6 +234,10 @@ def check_task(task) -> None:
                if not hasattr(task, a)]
     if missing:
         raise TypeError(f"task must be a CyclicTask, an XorTask or offer {missing}; got {type(task).__name__}")
+    if layers is not None and task.n_in != layers[0]:
+        raise ValueError(f"task input has {task.n_in} neurons, the network's input layer {layers[0]}")
+    if layers is not None and task.n_out != layers[-1]:
+        raise ValueError(f"task target has {task.n_out} neurons, the network's output layer {layers[-1]}")
 
 
 class _InputBuffer:
@@ -282,11 +287,7 @@ class LiteralEngine:
     def __init__(self, network: Network, task) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {type(network).__name__}")
-        check_task(task)
-        if task.n_in != network.layers[0]:
-            raise ValueError(f"task input has {task.n_in} neurons, the network's input layer {network.layers[0]}")
-        if task.n_out != network.layers[-1]:
-            raise ValueError(f"task target has {task.n_out} neurons, the network's output layer {network.layers[-1]}")
+        check_task(task, network.layers)
         self.network, self.task = network, task
         p = network.params
         sizes = network.layers

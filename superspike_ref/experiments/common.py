@@ -23,7 +23,7 @@ from ..fast import BatchFastEngine, FastEngine
 from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
-           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW"]
+           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size"]
 
 LEARNED_BELOW = 1.0
 """A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
@@ -54,6 +54,13 @@ def batch_engine(networks, task, engine: str = "fast"):
     if engine == "literal":
         return _SequentialEngines(networks, task)
     raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+
+
+def experiment_size(full: dict, quick_size: dict, quick: bool, **overrides) -> dict:
+    """The size of a run: ``full`` or ``quick_size``, with the overrides that are not None."""
+    size = dict(quick_size if quick else full)
+    size.update({k: type(size[k])(v) for k, v in overrides.items() if v is not None})
+    return size
 
 
 def draw_silent_networks(make_network, task, seed: int, n: int, max_attempts: int = 1000):

@@ -18,8 +18,8 @@ from ..demo import DEMO_SEED, fig2_task
 from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import paper_target_times_s
-from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks, run_chunks,
-                     save_result, time_to_learn_s)
+from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks, experiment_size,
+                     run_chunks, save_result, time_to_learn_s)
 
 __all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK"]
 
@@ -34,9 +34,7 @@ SNAPSHOT_RUNS = 2
 def run(quick: bool = False, seeds: int | None = None, duration_s: float | None = None, out=None,
         resume: bool = False, engine: str = "fast", seed: int = DEMO_SEED, progress: bool = True) -> ExperimentResult:
     """Run Fig 4 (``quick``: 2 runs per condition, 20 s) and save ``fig4.npz`` in ``out`` if given."""
-    size = dict(QUICK if quick else FULL)
-    size["seeds"] = size["seeds"] if seeds is None else int(seeds)
-    size["duration_s"] = size["duration_s"] if duration_s is None else float(duration_s)
+    size = experiment_size(FULL, QUICK, quick, seeds=seeds, duration_s=duration_s)
     params = Params()
     config = {"figure": "fig4", "seed": seed, "engine": engine, "params": params.to_dict(), **size}
     n_chunks = whole_steps(size["duration_s"], size["chunk_s"], "duration_s")

@@ -17,7 +17,7 @@ import numpy as np
 from ..network import Network
 from ..params import Params
 from ..xor import make_xor_task, xor_trial_outcomes
-from .common import ExperimentResult, batch_engine, run_chunks, save_result
+from .common import ExperimentResult, batch_engine, experiment_size, run_chunks, save_result
 
 __all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
@@ -41,9 +41,7 @@ FINAL_TRIALS = 500
 def run(quick: bool = False, seeds: int | None = None, trials: int | None = None, out=None, resume: bool = False,
         engine: str = "fast", seed: int = 5, progress: bool = True) -> ExperimentResult:
     """Run Fig 5 (``quick``: 2 runs per condition, 300 trials) and save ``fig5.npz`` in ``out`` if given."""
-    size = dict(QUICK if quick else FULL)
-    size["seeds"] = size["seeds"] if seeds is None else int(seeds)
-    size["trials"] = size["trials"] if trials is None else int(trials)
+    size = experiment_size(FULL, QUICK, quick, seeds=seeds, trials=trials)
     base = Params()
     config = {"figure": "fig5", "seed": seed, "engine": engine, "params": base.to_dict(), **size}
     task = make_xor_task(np.random.default_rng(seed), size["trials"], base)
