@@ -23,7 +23,8 @@ from ..fast import BatchFastEngine, FastEngine
 from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
-           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size"]
+           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size",
+           "find_result"]
 
 LEARNED_BELOW = 1.0
 """A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
@@ -154,6 +155,19 @@ def save_result(result: ExperimentResult, path) -> Path:
                        "version": __version__}, sort_keys=True)
     np.savez_compressed(path, _meta=np.array(meta), **result.arrays)
     return path
+
+
+def find_result(figure: str, start=None) -> Path:
+    """Path of the stored ``results/<figure>/<figure>.npz``: in ``start`` (default: the working
+    folder) or a parent of it (notebooks run in ``notebooks/``), or beside the package."""
+    relative = Path("results") / figure / f"{figure}.npz"
+    here = Path.cwd() if start is None else Path(start)
+    here = here.resolve()
+    for folder in (here, *here.parents, Path(__file__).resolve().parents[2]):
+        if (folder / relative).is_file():
+            return folder / relative
+    raise FileNotFoundError(f"{relative} not found above {here}; regenerate it from the repository root with "
+                            f"`python -m superspike_ref reproduce {figure} --out results`")
 
 
 def load_result(path) -> ExperimentResult:
