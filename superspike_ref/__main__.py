@@ -1,4 +1,4 @@
-"""Command line: ``python -m superspike_ref {demo,run-case,reproduce} ...``."""
+"""Command line: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from .conventions import CONVENTIONS
 
 
 def _experiment_names():
@@ -33,6 +35,14 @@ def _run_case(args) -> int:
     np.savez_compressed(args.out, **traces)
     print(f"wrote {len(traces)} traces to {args.out}")
     return 0
+
+
+def _validate(args) -> int:
+    from .validation import validate
+
+    report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or ())
+    print(report.to_json() if args.json else report.format_table())
+    return 0 if report.ok else 1
 
 
 def _reproduce(args) -> int:
@@ -78,6 +88,18 @@ def main(argv=None) -> int:
                       help="literal (default) or fast (cannot record lambda and m)")
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
     case.set_defaults(func=_run_case)
+    val = sub.add_parser("validate", help="compare your implementation's traces with the reference, stage by stage",
+                         description="Run the reference on a case and compare a candidate's traces (SPEC §9). "
+                                     "Exit status 0 if every key passes, 1 if one fails, 2 for usage or format errors.")
+    val.add_argument("candidate", help="your traces: a .npz with SPEC §9 keys, or a directory of <key>.csv files")
+    val.add_argument("--against", required=True, metavar="CASE_DIR",
+                     help="a case directory (case.json + arrays.npz) or a golden-vector directory (golden.json)")
+    val.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
+    val.add_argument("--convention", default="paper", choices=CONVENTIONS,
+                     help="scale convention of the candidate's numbers (default paper); converted before comparing")
+    val.add_argument("--skip", nargs="+", metavar="NAME",
+                     help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them)")
+    val.set_defaults(func=_validate)
     rep = sub.add_parser("reproduce", help="run a paper figure's experiment, save results and figure")
     rep.add_argument("figure", choices=sorted(_experiment_names()), help="which figure")
     rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")

@@ -1,14 +1,26 @@
-"""Reference cases: read a case (SPEC §9), run it, compare traces.
+"""Reference cases and the validation kit (SPEC §9): read a case, run it, compare traces.
 
 A case is a directory with ``case.json`` and ``arrays.npz`` describing a network, its
 initial weights, a task and what to record. :func:`run_case` runs it with an engine and
 returns the traces with the keys of SPEC §9, which :func:`compare_traces` compares with
 expected ones key by key (spikes exactly; floats with ``rtol`` 1e-9 and a key-wide
 ``atol_k = 1e-10 max|expected_k|``).
+
+The validation kit builds on them. :func:`validate` runs the reference (literal engine) on a
+case, converts a candidate implementation's traces from its convention (``"paper"``,
+``"auryn"``, ``"genn"``, see :mod:`superspike_ref.conventions`) and returns a :class:`Report`:
+per key the largest absolute and relative error and the first step and neuron or synapse
+index where the candidate leaves tolerance, listed stage by stage in the order of the
+derivation (:data:`STAGES`), with the stage that goes wrong first marked. From the shell:
+``python -m superspike_ref validate traces.npz --against CASE_DIR``. Golden cases are in
+``tests/data/cases`` (``scripts/make_golden_cases.py``), with CSV mirrors
+(:func:`write_csv_array`) and ``.ras`` spike files for implementations outside Python;
+see ``docs/validation.md``.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +31,31 @@ from .network import RECORDABLE, LiteralEngine, Network
 from .params import Params
 from .tasks import CyclicTask
 
-__all__ = ["CASE_FORMAT", "Case", "load_case", "run_case", "compare_traces", "ENGINES"]
+__all__ = [
+    "CASE_FORMAT",
+    "Case",
+    "load_case",
+    "run_case",
+    "compare_traces",
+    "ENGINES",
+    "GOLDEN_FORMAT",
+    "STAGES",
+    "KeyResult",
+    "Report",
+    "key_stage",
+    "compare_key",
+    "out_of_tolerance",
+    "validate",
+    "load_candidate",
+    "load_golden",
+    "save_npz",
+    "write_csv_array",
+    "read_csv_array",
+    "write_csv_dir",
+    "read_csv_dir",
+    "export_case_ras",
+    "export_traces_ras",
+]
 
 CASE_FORMAT = "superspike-case/1"
 ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
@@ -182,3 +218,631 @@ def compare_traces(candidate: dict, expected: dict, rtol: float = 1e-9, atol_sca
             "first_step": int(steps[0]) if steps.size else None,
         }
     return report
+
+
+# ======================================================================================
+# The validation kit: stage-by-stage reports, conventions, golden cases, CSV and .ras mirrors
+# ======================================================================================
+
+GOLDEN_FORMAT = "superspike-golden/1"
+"""Format tag of a golden-vector directory (``golden.json`` + ``arrays.npz`` + ``expected.npz``)."""
+
+STAGES = ("S", "I", "U_tilde", "sigma_prime", "z", "z_tilde", "lambda", "e", "m", "W", "v")
+"""Trace names in the order of the derivation, as the report lists them."""
+
+STAGE_TITLES = {
+    "S": "spikes (SPEC §2 c)",
+    "I": "synaptic current (§2 a)",
+    "U_tilde": "potential before reset (§2 b)",
+    "sigma_prime": "surrogate σ′ (§3)",
+    "z": "presynaptic trace z (§3)",
+    "z_tilde": "PSP trace z̃ (§3)",
+    "lambda": "eligibility λ (§3)",
+    "e": "error / learning signal (§3)",
+    "m": "accumulator m (§3)",
+    "W": "weights (§4)",
+    "v": "optimiser state (§4)",
+}
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """The comparison of one key of a candidate with the reference.
+
+    ``first_step`` is the time step at which the key first leaves tolerance (for ``W`` and ``v``
+    the step at whose end the offending update happened; -1 for the initial weights),
+    ``first_index`` the full array index of the first offending element (step or update first),
+    ``expected`` and ``candidate`` the two values there. ``problem`` is set (and the numbers are
+    None) when the key is missing, has the wrong shape or cannot be compared.
+    """
+
+    key: str
+    stage: str
+    ok: bool
+    shape: tuple
+    max_abs: float | None = None
+    max_rel: float | None = None
+    n_bad: int = 0
+    first_step: int | None = None
+    first_index: tuple | None = None
+    expected: float | None = None
+    candidate: float | None = None
+    problem: str | None = None
+    converter: str = "exact"
+
+    def to_dict(self) -> dict:
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`validate` returns: one :class:`KeyResult` per compared key, in table order.
+
+    ``first_failure`` is the key where the candidate goes wrong first: the earliest step at which
+    any key leaves tolerance, and within that step the key the derivation computes first (traces
+    of a layer before the next layer's, ``z`` before ``I``, ``e`` of the output before the hidden
+    layers', ``v`` before ``W``). Keys that are missing or have the wrong shape count only if no
+    key has a first step.
+    """
+
+    case: str
+    candidate: str
+    convention: str
+    results: tuple
+    first_failure: KeyResult | None
+    ignored: tuple = ()
+    skipped: tuple = ()
+    n_batch: int | None = None
+    dt_s: float | None = None
+    rtol: float = 1e-9
+    atol_scale: float = 1e-10
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def result(self, key: str) -> KeyResult:
+        """The result of one key (``KeyError`` if it was not compared)."""
+        for r in self.results:
+            if r.key == key:
+                return r
+        raise KeyError(key)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (non-finite numbers as strings ``"inf"``, ``"nan"``)."""
+        return {
+            "format": "superspike-validation-report/1",
+            "case": self.case,
+            "candidate": self.candidate,
+            "convention": self.convention,
+            "ok": self.ok,
+            "tolerance": {"spikes": "exact", "rtol": self.rtol, "atol_scale": self.atol_scale},
+            "n_keys": len(self.results),
+            "n_failed": sum(not r.ok for r in self.results),
+            "first_failure": None if self.first_failure is None else self.first_failure.to_dict(),
+            "keys": [r.to_dict() for r in self.results],
+            "ignored_candidate_keys": list(self.ignored),
+            "skipped": list(self.skipped),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def _where(self, r: KeyResult) -> str:
+        if r.first_index is None:
+            return "-"
+        rest = tuple(int(i) for i in r.first_index[1:])
+        where = f"#{rest[0]}" if len(rest) == 1 else str(rest) if rest else "-"
+        if r.stage == "W" and r.first_index[0] == 0:
+            return f"init {where}"
+        return f"upd {r.first_index[0] + (r.stage == 'v')} {where}" if r.stage in ("W", "v") else where
+
+    def describe_failure(self, r: KeyResult | None = None) -> str:
+        """One sentence on where ``r`` (default: the first failure) leaves tolerance."""
+        r = self.first_failure if r is None else r
+        if r is None:
+            return "no failure"
+        if r.problem is not None:
+            return f"{r.key}: {r.problem}"
+        idx = tuple(int(i) for i in r.first_index)
+        if r.stage == "W" and idx[0] == 0:
+            what = f"the initial weights (before step 0), synapse post {idx[1]}, pre {idx[2]}"
+        elif r.stage in ("W", "v"):
+            what = f"update {idx[0] + (r.stage == 'v')} (end of step {r.first_step}), synapse post {idx[1]}, pre {idx[2]}"
+        elif r.stage in ("lambda", "m"):
+            what = f"step {idx[0]}, synapse post {idx[1]}, pre {idx[2]}"
+        elif len(idx) == 2:
+            unit = "presynaptic neuron" if r.stage in ("z", "z_tilde") else "neuron"
+            what = f"step {idx[0]}, {unit} {idx[1]}"
+        else:
+            what = f"index {idx}"
+        if self.dt_s is not None and r.first_step is not None and r.first_step >= 0 and r.stage not in ("W", "v"):
+            what += f" (t = {1e3 * r.first_step * self.dt_s:.1f} ms)"
+        return f"{r.key} [{STAGE_TITLES.get(r.stage, r.stage)}] at {what}: expected {r.expected:.9g}, candidate {r.candidate:.9g}"
+
+    def format_table(self, header: bool = True) -> str:
+        """The report as a readable table; the first failing key is marked ``<== first wrong``.
+
+        ``header=False`` leaves out the lines naming the case, the candidate and the tolerance.
+        """
+        lines = [
+            f"case       {self.case}",
+            f"candidate  {self.candidate} (convention {self.convention!r})",
+            f"tolerance  spikes exact; floats |cand - exp| <= {self.rtol:g}*|exp| + {self.atol_scale:g}*max|exp_k| (SPEC §9)",
+            "",
+        ] if header else []
+        columns = f"{'stage':<12}{'key':<15}{'shape':<15}{'max abs err':>12}{'max rel err':>12}{'first step':>11}  {'at':<16}status"
+        lines += [columns, "-" * len(columns)]
+        for r in self.results:
+            shape = "x".join(str(s) for s in r.shape) if r.shape else "-"
+            if r.problem is not None:
+                status = f"FAIL: {r.problem}"
+                nums = f"{'-':>12}{'-':>12}{'-':>11}  {'-':<16}"
+            else:
+                status = "ok" if r.ok else f"FAIL ({r.n_bad} values)"
+                step = "-" if r.first_step is None else str(r.first_step)
+                nums = f"{r.max_abs:>12.3e}{r.max_rel:>12.3e}{step:>11}  {self._where(r):<16}"
+            if self.first_failure is not None and r.key == self.first_failure.key:
+                status += "   <== first wrong"
+            lines.append(f"{r.stage:<12}{r.key:<15}{shape:<15}{nums}{status}")
+        lines.append("")
+        n_fail = sum(not r.ok for r in self.results)
+        if self.ok:
+            lines.append(f"PASS: all {len(self.results)} keys agree with the reference.")
+        else:
+            lines.append(f"FAIL: {n_fail} of {len(self.results)} keys out of tolerance.")
+            lines.append(f"first wrong stage: {self.first_failure.stage} -- {self.describe_failure()}")
+        if self.skipped:
+            lines.append(f"skipped: {', '.join(self.skipped)}")
+        if self.ignored:
+            lines.append(f"ignored candidate keys (not recorded by the case): {', '.join(self.ignored)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format_table()
+
+
+def key_stage(key: str) -> str:
+    """The trace name of a SPEC §9 key (``"U_tilde_1"`` → ``"U_tilde"``); the key itself otherwise."""
+    name, _, index = key.rpartition("_")
+    return name if name and index.isdigit() else key
+
+
+def _key_rank(key: str, n_layers: int) -> int:
+    """Position of ``key`` in the order in which one step of the derivation computes it."""
+    stage = key_stage(key)
+    if stage == key:
+        return 10**6
+    index = int(key.rpartition("_")[2])
+    if stage in ("z", "z_tilde", "I", "U_tilde", "S", "sigma_prime", "lambda"):
+        layer = index + 1 if stage in ("z", "z_tilde", "lambda") else index
+        within = ("z", "z_tilde", "I", "U_tilde", "S", "sigma_prime", "lambda").index(stage)
+        return 10 * layer + within
+    if stage == "e":
+        return 1000 + (n_layers - index)
+    if stage == "m":
+        return 2000 + index
+    if stage == "v":
+        return 3000 + 2 * index
+    return 3000 + 2 * index + 1          # W
+
+
+def _as_comparable(cand: np.ndarray, exp: np.ndarray):
+    """The candidate as an array comparable with ``exp``, or a problem string."""
+    if exp.dtype == bool:
+        if cand.dtype == bool:
+            return cand, None
+        if not (np.issubdtype(cand.dtype, np.integer) or np.issubdtype(cand.dtype, np.floating)):
+            return None, f"dtype {cand.dtype} cannot hold spikes"
+        if not np.all((cand == 0) | (cand == 1)):
+            return None, "spikes must be 0/1 (or bool)"
+        return cand.astype(bool), None
+    if cand.dtype == bool or not (np.issubdtype(cand.dtype, np.integer) or np.issubdtype(cand.dtype, np.floating)):
+        return None, f"dtype {cand.dtype} is not a real number type"
+    return cand.astype(np.float64), None
+
+
+def _tolerance(cand: np.ndarray, exp: np.ndarray, rtol: float, atol_scale: float):
+    """Out-of-tolerance mask, absolute and relative errors of comparable arrays (SPEC §9)."""
+    if exp.dtype == bool:
+        bad = cand != exp
+        diff = bad.astype(float)
+        return bad, diff, diff
+    exp = exp.astype(np.float64)
+    diff = np.abs(cand - exp)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    atol = atol_scale * (float(np.max(np.abs(exp))) if exp.size else 0.0)
+    bad = ~(diff <= rtol * np.abs(exp) + atol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(exp != 0, diff / np.abs(exp), np.where(diff > 0, np.inf, 0.0))
+    return bad, diff, rel
+
+
+def out_of_tolerance(candidate, expected, rtol: float = 1e-9, atol_scale: float = 1e-10) -> np.ndarray:
+    """Boolean mask, shape of ``expected``: where ``candidate`` leaves the SPEC §9 tolerance.
+
+    ``mask.reshape(len(mask), -1).any(axis=1)`` gives the steps at which a trace is wrong.
+    Raises ``ValueError`` if the shapes differ or the candidate cannot be compared.
+    """
+    exp = np.asarray(expected)
+    cand = np.asarray(candidate)
+    if cand.shape != exp.shape:
+        raise ValueError(f"candidate has shape {cand.shape}, expected {exp.shape}")
+    cand, problem = _as_comparable(cand, exp)
+    if problem is not None:
+        raise ValueError(problem)
+    return _tolerance(cand, exp, rtol, atol_scale)[0]
+
+
+def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: float = 1e-10,
+                n_batch: int | None = None, converter: str = "exact") -> KeyResult:
+    """Compare one key (SPEC §9 tolerance) and locate its first out-of-tolerance element.
+
+    Spikes (bool ``expected``) must match exactly; floats pass where
+    ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``n_batch`` turns
+    the update index of ``W``/``v`` into a time step.
+    """
+    stage = key_stage(key)
+    exp = np.asarray(expected)
+    if candidate is None:
+        return KeyResult(key, stage, False, exp.shape, problem="missing", converter=converter)
+    cand = np.asarray(candidate)
+    if cand.shape != exp.shape:
+        return KeyResult(key, stage, False, exp.shape, problem=f"shape {cand.shape}, expected {exp.shape}",
+                         converter=converter)
+    cand, problem = _as_comparable(cand, exp)
+    if problem is not None:
+        return KeyResult(key, stage, False, exp.shape, problem=problem, converter=converter)
+    bad, diff, rel = _tolerance(cand, exp, rtol, atol_scale)
+    n_bad = int(np.count_nonzero(bad))
+    first_step = first_index = e_val = c_val = None
+    if n_bad:
+        first_index = tuple(int(i) for i in np.argwhere(bad)[0])
+        e_val, c_val = float(exp[first_index]), float(cand[first_index])
+        first_step = first_index[0]
+        if n_batch is not None and stage == "W":
+            first_step = first_index[0] * n_batch - 1
+        elif n_batch is not None and stage == "v":
+            first_step = (first_index[0] + 1) * n_batch - 1
+    return KeyResult(
+        key, stage, n_bad == 0, exp.shape,
+        max_abs=float(np.max(diff)) if diff.size else 0.0,
+        max_rel=float(np.max(rel)) if rel.size else 0.0,
+        n_bad=n_bad, first_step=first_step, first_index=first_index, expected=e_val, candidate=c_val,
+        converter=converter,
+    )
+
+
+def _table_order(keys) -> list:
+    """SPEC §9 keys sorted by stage (:data:`STAGES`), then layer or connection."""
+    def order(key):
+        stage = key_stage(key)
+        index = key.rpartition("_")[2]
+        return (STAGES.index(stage) if stage in STAGES else len(STAGES), int(index) if index.isdigit() else 0, key)
+
+    return sorted(keys, key=order)
+
+
+def _first_failure(results, n_layers: int) -> KeyResult | None:
+    timed = [r for r in results if not r.ok and r.first_step is not None]
+    if timed:
+        return min(timed, key=lambda r: (r.first_step, _key_rank(r.key, n_layers)))
+    failed = [r for r in results if not r.ok]
+    return failed[0] if failed else None
+
+
+def _skip_matches(key: str, skip) -> bool:
+    return key in skip or key_stage(key) in skip
+
+
+def _load_npz(path) -> dict:
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError (pickled objects)
+        raise ValueError(f"{path}: cannot read as a .npz of arrays ({type(exc).__name__}: {exc})") from None
+
+
+def load_candidate(path) -> dict:
+    """Read a candidate's traces: a ``.npz`` file or a directory of CSV files (:func:`write_csv_array`).
+
+    A directory may hold an ``index.json`` (as the golden cases' CSV mirrors do); without it every
+    ``<key>.csv`` is read with the dtype inferred (bool for spike keys ``S_<l>``, float otherwise).
+    Raises ``ValueError`` naming the file if it cannot be read.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return read_csv_dir(path)
+    if not path.exists():
+        raise FileNotFoundError(f"candidate {path} does not exist")
+    return _load_npz(path)
+
+
+def _reference_traces(case: Case, extra_record=()) -> dict:
+    record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
+    sim = LiteralEngine(case.network, case.task)
+    return sim.run(case.n_steps, record=record).traces
+
+
+def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float = 1e-9,
+             atol_scale: float = 1e-10) -> Report:
+    """Validate an implementation's traces against the reference on a case, stage by stage.
+
+    Parameters
+    ----------
+    candidate : dict of arrays, or path
+        The candidate's traces with SPEC §9 keys (a dict, a ``.npz`` file, or a directory of CSV
+        files, see :func:`load_candidate`).
+    case_dir : path
+        A SPEC §9 case (``case.json`` + ``arrays.npz``): the reference (literal engine) is run on
+        it. Or a golden-vector directory (``golden.json``): the candidate is compared with its
+        ``expected.npz``.
+    convention : ``"paper"``, ``"auryn"`` or ``"genn"``
+        The convention of the candidate's numbers; they are converted to the paper's first
+        (:mod:`superspike_ref.conventions`).
+    skip : iterable of str
+        Trace names (``"lambda"``) or keys (``"m_0"``) not to compare, e.g. for an engine that
+        cannot record ``lambda`` and ``m``.
+
+    Returns
+    -------
+    Report
+        Per key: max abs and rel error, first step and index out of tolerance, the values there.
+        Missing keys and wrong shapes are reported, not raised; candidate keys the case does not
+        record are listed as ignored.
+    """
+    from . import conventions as conv
+
+    conv.check_convention(convention)
+    if isinstance(skip, str):
+        skip = (skip,)
+    skip = tuple(skip)
+    case_dir = Path(case_dir)
+    if isinstance(candidate, dict):
+        cand, cand_name = dict(candidate), "<dict>"
+    else:
+        cand, cand_name = load_candidate(candidate), str(candidate)
+
+    if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
+        return _validate_golden(cand, cand_name, case_dir, convention, skip, rtol, atol_scale)
+
+    case = load_case(case_dir)
+    L = len(case.network.layers) - 1
+    expected = _reference_traces(case, extra_record=("W",))
+    weights = [expected[f"W_{k}"] for k in range(L)]
+    if "W" not in case.record:
+        expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
+    context = conv.TraceContext.from_network(case.network, weights)
+    converted = conv.to_paper(cand, convention, context)
+
+    results = []
+    skipped = []
+    for key in _table_order(expected):
+        if _skip_matches(key, skip):
+            skipped.append(key)
+            continue
+        stage = key_stage(key)
+        exact_inputs = f"e_{L}" in cand and (stage != "m" or f"lambda_{key.rpartition('_')[2]}" in cand)
+        results.append(compare_key(key, converted.get(key), expected[key], rtol, atol_scale,
+                                   n_batch=case.network.params.n_batch,
+                                   converter=conv.conversion_accuracy(convention, stage, exact_inputs)))
+    ignored = tuple(sorted(k for k in cand if k not in expected and not _skip_matches(k, skip)))
+    return Report(case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
+                  first_failure=_first_failure(results, L), ignored=ignored, skipped=tuple(skipped),
+                  n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol,
+                  atol_scale=atol_scale)
+
+
+def load_golden(golden_dir) -> tuple:
+    """Read a golden-vector directory: ``(description dict, inputs dict, expected dict)``."""
+    golden_dir = Path(golden_dir)
+    path = golden_dir / "golden.json"
+    try:
+        spec = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(spec, dict) or spec.get("format") != GOLDEN_FORMAT:
+        raise ValueError(f"{path}: field 'format' must be {GOLDEN_FORMAT!r}")
+    inputs = _load_npz(golden_dir / "arrays.npz") if (golden_dir / "arrays.npz").is_file() else {}
+    return spec, inputs, _load_npz(golden_dir / "expected.npz")
+
+
+def _validate_golden(cand, cand_name, golden_dir, convention, skip, rtol, atol_scale) -> Report:
+    if convention != "paper":
+        raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
+                         f"so validate it with convention 'paper', not {convention!r}")
+    _, _, expected = load_golden(golden_dir)
+    results, skipped = [], []
+    for key in expected:
+        if _skip_matches(key, skip):
+            skipped.append(key)
+            continue
+        results.append(compare_key(key, cand.get(key), expected[key], rtol, atol_scale))
+    failed = [r for r in results if not r.ok]
+    ignored = tuple(sorted(k for k in cand if k not in expected))
+    return Report(case=str(golden_dir), candidate=cand_name, convention=convention, results=tuple(results),
+                  first_failure=failed[0] if failed else None, ignored=ignored, skipped=tuple(skipped),
+                  rtol=rtol, atol_scale=atol_scale)
+
+
+# --------------------------------------------------------------------------------------
+# deterministic .npz, CSV mirrors, .ras export
+# --------------------------------------------------------------------------------------
+
+def save_npz(path, arrays: dict, compress: bool = True) -> None:
+    """Write ``arrays`` as a ``.npz`` that :func:`numpy.load` reads, byte for byte reproducible.
+
+    Unlike :func:`numpy.savez`, the zip entries carry a fixed date, so the same arrays always
+    give the same file (and the same sha256 in a manifest). Keys are written in sorted order.
+    """
+    import io
+    import zipfile
+
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        for key in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buffer.getvalue())
+
+
+def _fmt(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "1" if x else "0"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    return repr(float(x))
+
+
+def write_csv_array(path, key: str, array) -> None:
+    """Write one array as CSV with a header (the mirror format of the golden cases).
+
+    * 0-D: header ``<key>``, one row.
+    * 1-D: header ``i0,<key>``, one row per element.
+    * 2-D: header ``i0,<key>[0],<key>[1],...``, one row per ``i0`` (per step for traces).
+    * 3-D and more: long format, header ``i0,i1,i2,<key>``, one row per element, C order.
+
+    Booleans are written 0/1, floats with Python's shortest round-trip ``repr`` (so reading them
+    back gives the same float64), integers as integers.
+    """
+    a = np.asarray(array)
+    with open(path, "w", encoding="ascii", newline="") as f:
+        if a.ndim == 0:
+            f.write(f"{key}\n{_fmt(a[()])}\n")
+        elif a.ndim == 1:
+            f.write(f"i0,{key}\n")
+            f.writelines(f"{i},{_fmt(x)}\n" for i, x in enumerate(a))
+        elif a.ndim == 2:
+            f.write("i0," + ",".join(f"{key}[{j}]" for j in range(a.shape[1])) + "\n")
+            f.writelines(f"{i}," + ",".join(_fmt(x) for x in row) + "\n" for i, row in enumerate(a))
+        else:
+            f.write(",".join(f"i{d}" for d in range(a.ndim)) + f",{key}\n")
+            for index in np.ndindex(*a.shape):
+                f.write(",".join(str(i) for i in index) + "," + _fmt(a[index]) + "\n")
+
+
+def read_csv_array(path, dtype=None, shape=None) -> np.ndarray:
+    """Read an array written by :func:`write_csv_array`.
+
+    ``dtype`` (``"bool"``, ``"float64"``, ``"int64"``) and ``shape`` come from the mirror's
+    ``index.json``; without them the dtype is float64 (bool if the key names spikes, ``S_<l>``,
+    or an input/target raster) and the shape is inferred from the indices. Raises ``ValueError``
+    naming the file and line for a malformed file.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="ascii").splitlines()
+    if not text:
+        raise ValueError(f"{path}: empty file (a CSV mirror starts with a header line)")
+    header = text[0].split(",")
+    key = header[-1].split("[")[0]
+    if dtype is None:
+        dtype = "bool" if key_stage(key) == "S" or key in ("input", "target") else "float64"
+    rows = []
+    for lineno, line in enumerate(text[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split(",")
+        if len(fields) != len(header):
+            raise ValueError(f"{path}: line {lineno}: expected {len(header)} fields, got {len(fields)}")
+        rows.append(fields)
+    kind = np.dtype(dtype).kind
+    conv = (lambda s: float(s) != 0.0) if kind == "b" else int if kind in "iu" else float
+    try:
+        if header[0] != "i0":                                       # 0-D
+            return np.array(conv(rows[0][0]), dtype=dtype)
+        if len(header) == 2 and not header[1].endswith("]"):       # 1-D
+            values = [conv(r[1]) for r in rows]
+            return np.array(values, dtype=dtype).reshape(shape if shape is not None else (len(values),))
+        if header[1] != "i1":                                       # 2-D wide
+            n_cols = len(header) - 1
+            values = np.array([[conv(x) for x in r[1:]] for r in rows], dtype=dtype).reshape(-1, n_cols)
+            return values.reshape(shape) if shape is not None else values
+        n_dims = len(header) - 1                                    # long
+        index = np.array([[int(x) for x in r[:n_dims]] for r in rows], dtype=np.int64).reshape(-1, n_dims)
+        values = np.array([conv(r[-1]) for r in rows], dtype=dtype)
+        if shape is None:
+            shape = tuple(int(m) + 1 for m in index.max(axis=0)) if len(rows) else (0,) * n_dims
+        out = np.zeros(shape, dtype=dtype)
+        out[tuple(index.T)] = values
+        return out
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"{path}: malformed CSV mirror ({exc})") from None
+
+
+def write_csv_dir(directory, arrays: dict) -> None:
+    """Write every array as ``<key>.csv`` plus an ``index.json`` with its shape and dtype."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    index = {}
+    for key in sorted(arrays):
+        a = np.asarray(arrays[key])
+        write_csv_array(directory / f"{key}.csv", key, a)
+        index[key] = {"file": f"{key}.csv", "shape": list(a.shape), "dtype": str(a.dtype)}
+    (directory / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+
+
+def read_csv_dir(directory) -> dict:
+    """Read a directory written by :func:`write_csv_dir` (or plain ``<key>.csv`` files)."""
+    directory = Path(directory)
+    index_path = directory / "index.json"
+    if index_path.is_file():
+        try:
+            index = json.loads(index_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{index_path}: not valid JSON: {exc}") from None
+        return {key: read_csv_array(directory / item["file"], item["dtype"], tuple(item["shape"]))
+                for key, item in index.items()}
+    files = sorted(directory.glob("*.csv"))
+    if not files:
+        raise ValueError(f"{directory}: no .csv files (expected one <key>.csv per trace)")
+    return {f.stem: read_csv_array(f) for f in files}
+
+
+def export_case_ras(case_dir, out_dir, id_base: int = 0) -> list:
+    """Write a case's input and target (one cycle) as ``.ras`` files ``input.ras``, ``target.ras``.
+
+    Times are ``step * dt_s``; neuron ids start at ``id_base`` (0, or 1 as in Auryn's targets).
+    Returns the paths written.
+    """
+    from .io import write_ras
+
+    case = load_case(case_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dt_s = case.network.params.dt_s
+    paths = []
+    for name, raster in (("input", case.task.input), ("target", case.task.target)):
+        path = out_dir / f"{name}.ras"
+        write_ras(path, raster, dt_s, id_base=id_base)
+        paths.append(path)
+    return paths
+
+
+def export_traces_ras(traces, out_dir, dt_s: float, id_base: int = 0) -> list:
+    """Write every spike trace ``S_<l>`` of a traces dict (or ``.npz``) as ``S_<l>.ras``."""
+    from .io import write_ras
+
+    if not isinstance(traces, dict):
+        traces = load_candidate(traces)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key in sorted(k for k in traces if key_stage(k) == "S"):
+        path = out_dir / f"{key}.ras"
+        write_ras(path, np.asarray(traces[key], dtype=bool), dt_s, id_base=id_base)
+        paths.append(path)
+    return paths
