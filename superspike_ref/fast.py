@@ -64,7 +64,7 @@ from .fast_filters import (
     kernel_sequence,
     powers,
 )
-from .network import RECORDABLE, Network, RunResult, _check_record, _progress_bar, check_task
+from .network import RECORDABLE, Network, RunResult, _check_n_steps, _check_record, _progress_bar, check_task
 from .optimizers import learning_rate, optimizer_step
 from .surrogate import surrogate_grad
 
@@ -187,10 +187,7 @@ class BatchFastEngine:
         ``record`` takes the names of :data:`FAST_RECORDABLE` (SPEC §9 keys without
         ``lambda`` and ``m``, which raise ``ValueError``).
         """
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
-            raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+        n_steps = _check_n_steps(n_steps)
         record = _check_fast_record(record, self.networks)
         p, n_b = self.params, self.params.n_batch
         rec = _Recording(record, self.networks, int(n_steps))

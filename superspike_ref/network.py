@@ -321,6 +321,7 @@ class LiteralEngine:
         progress : bool
             Show a progress bar (tqdm) with the latest cycle's ``vr_distance``.
         """
+        n_steps = _check_n_steps(n_steps)
         record = _check_record(record, self.network)
         net, p, task = self.network, self.network.params, self.task
         n_conn = net.n_connections
@@ -399,6 +400,14 @@ class LiteralEngine:
                     net.optimizer, self.weights[k], self.m[k], self.v[k], p.n_batch, rate, p, frozen=t_s < net.t_burn_s
                 )
             self.m[k] = np.zeros_like(self.m[k])
+
+
+def _check_n_steps(n_steps) -> int:
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
+        raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    return int(n_steps)
 
 
 def _check_record(record, network: Network) -> tuple:

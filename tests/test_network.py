@@ -377,3 +377,12 @@ def test_concat_results_equals_one_run():
     assert np.array_equal(joined.vr_distance, whole.vr_distance) and joined.n_steps == 2500
     with pytest.raises(ValueError):
         concat_results([])
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_run_rejects_bad_step_counts(bad, error):
+    rng = np.random.default_rng(0)
+    task = CyclicTask(input=rng.random((100, 3)) < 0.1, target=np.zeros((100, 1), dtype=bool))
+    engine = LiteralEngine(Network.create((3, 1), rng), task)
+    with pytest.raises(error, match="n_steps"):
+        engine.run(bad)
