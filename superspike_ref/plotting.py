@@ -253,3 +253,102 @@ def fig5_figure(arrays: dict, params, conditions, accuracy_curves, block: int = 
         ax.set_ylabel(f"accuracy (per {block} trials)")
         ax.set_title(name.replace("_", " "))
     return fig
+
+
+def _binned_picture(spikes, dt_s: float, n_neurons: int, n_steps: int, bin_s: float = 0.01, frame=None):
+    """Spike indices ``(k, 2)`` [step, neuron] (or ``(k, 3)`` with a leading frame) as a ``(n_neurons, n_bins)``
+    image: 1 where the neuron spiked in the time bin (10 ms = one column of the picture)."""
+    spikes = np.asarray(spikes)
+    if frame is not None:
+        spikes = spikes[spikes[:, 0] == frame, 1:]
+    per_bin = max(1, int(round(bin_s / dt_s)))
+    image = np.zeros((n_neurons, -(-n_steps // per_bin)))
+    image[spikes[:, 1], spikes[:, 0] // per_bin] = 1.0
+    return image
+
+
+def _picture_raster(ax, spikes, dt_s: float, n_neurons: int, n_steps: int, frame=None):
+    """Spike indices as a picture (neuron 0 at the top, black = a spike in the 10 ms bin); returns the image artist."""
+    im = ax.imshow(_binned_picture(spikes, dt_s, n_neurons, n_steps, frame=frame), cmap="gray_r", vmin=0, vmax=1,
+                   aspect="auto", interpolation="antialiased", extent=(0, n_steps * dt_s, n_neurons - 0.5, -0.5))
+    ax.set_xlabel("time in cycle (s)")
+    return im
+
+
+def picture_figure(arrays: dict, params, conditions):
+    """The picture task from a result of :mod:`superspike_ref.experiments.picture`: target and final output
+    rasters (run 0, last cycle) side by side, learning curves (auryn_mse, vr_distance) and hidden rates."""
+    n_cycle, (n_in, n_hidden, n_out) = int(arrays["n_cycle"]), arrays["layers"]
+    frame = len(arrays["snap_cycles"]) - 1
+    last_c = int(arrays["snap_cycles"][-1])
+    fig = plt.figure(figsize=(4.0 * (len(conditions) + 1), 8), layout="constrained")
+    grid = fig.add_gridspec(2, max(3, len(conditions) + 1), height_ratios=[1.4, 1])
+    ax = fig.add_subplot(grid[0, 0])
+    _picture_raster(ax, arrays["target_spikes"], params.dt_s, n_out, n_cycle)
+    ax.set_ylabel("output neuron")
+    ax.set_title("target")
+    for j, name in enumerate(conditions):
+        ax = fig.add_subplot(grid[0, j + 1])
+        _picture_raster(ax, arrays[f"snap_{name}_S_2"], params.dt_s, n_out, n_cycle, frame=frame)
+        ax.set_title(f"{name} feedback: output, cycle {last_c + 1}")
+    t = arrays["cycle_end_s"]
+    panels = (("mse", "auryn_mse (original code's units)", True), ("vr", "vr distance\n(unmatched spikes / neuron)", True),
+              ("hidden_rate", "mean rate (Hz): hidden solid, output dotted", False))
+    for col, (key, label, log) in enumerate(panels):
+        ax = fig.add_subplot(grid[1, col])
+        for j, name in enumerate(conditions):
+            y = arrays[f"{key}_{name}"]
+            ax.plot(t, y.T, color=f"C{j}", lw=0.5, alpha=0.4)
+            ax.plot(t, y.mean(axis=0), color=f"C{j}", lw=1.2, label=name)
+        if key == "hidden_rate":
+            for j, name in enumerate(conditions):
+                ax.plot(t, arrays[f"output_rate_{name}"].mean(axis=0), color=f"C{j}", lw=0.8, ls=":",
+                        label=f"{name} (output)")
+        values = np.concatenate([arrays[f"{key}_{n}"].ravel() for n in conditions])
+        if log and np.all(values > 0) and values.max() > 10 * values.min():
+            ax.set_yscale("log")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def picture_animation(arrays: dict, params, conditions, path, fps: float = 2.0, dpi: int = 100):
+    """GIF movie (matplotlib's PillowWriter) of the picture task over training: the input raster and, per
+    condition, the hidden and output rasters of run 0 at every stored snapshot cycle. Returns the path."""
+    from pathlib import Path
+
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    n_cycle, (n_in, n_hidden, n_out) = int(arrays["n_cycle"]), arrays["layers"]
+    cycles = arrays["snap_cycles"]
+    cycle_s = n_cycle * params.dt_s
+    fig = plt.figure(figsize=(3.2 * (len(conditions) + 1), 6.5))
+    grid = fig.add_gridspec(2, len(conditions) + 1, height_ratios=[1, 1.6], hspace=0.35, wspace=0.3)
+    for k, (key, n, label) in enumerate((("input_spikes", n_in, "input"), ("target_spikes", n_out, "target"))):
+        ax = fig.add_subplot(grid[k, 0])
+        _picture_raster(ax, arrays[key], params.dt_s, n, n_cycle)
+        ax.set_title(label)
+    axes = {name: (fig.add_subplot(grid[0, j + 1]), fig.add_subplot(grid[1, j + 1])) for j, name in enumerate(conditions)}
+    dots = {}
+    for name, (ax_h, ax_o) in axes.items():
+        for ax, n, label in ((ax_h, n_hidden, "hidden"), (ax_o, n_out, "output")):
+            dots[name, label] = _picture_raster(ax, np.zeros((0, 3), dtype=int), params.dt_s, n, n_cycle, frame=0)
+            ax.set_title(f"{name}: {label}")
+    title = fig.suptitle("")
+
+    def draw(frame: int):
+        for name in conditions:
+            for key, label in (("S_1", "hidden"), ("S_2", "output")):
+                n = n_hidden if key == "S_1" else n_out
+                dots[name, label].set_data(_binned_picture(arrays[f"snap_{name}_{key}"], params.dt_s, n, n_cycle,
+                                                           frame=frame))
+        c = int(cycles[frame])
+        title.set_text(f"end of cycle {c + 1}, t = {(c + 1) * cycle_s:.4g} s (run 0)")
+        return list(dots.values()) + [title]
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FuncAnimation(fig, draw, frames=len(cycles), blit=False).save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+    plt.close(fig)
+    return path

@@ -4,8 +4,8 @@ Each module offers ``run(quick=False, seeds=None, out=None, resume=False, ...)``
 :class:`~superspike_ref.experiments.common.ExperimentResult`, and ``figure(result)``.
 The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume]``.
 """
-from . import fig2, fig4, fig5
+from . import fig2, fig4, fig5, picture
 
-EXPERIMENTS = {"fig2": fig2, "fig4": fig4, "fig5": fig5}
+EXPERIMENTS = {"fig2": fig2, "fig4": fig4, "fig5": fig5, "picture": picture}
 
 __all__ = ["EXPERIMENTS"]
