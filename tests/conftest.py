@@ -52,3 +52,24 @@ def small_hidden_setup():
         return net, CyclicTask(input=inp, target=tgt)
 
     return make
+
+
+@pytest.fixture
+def interrupt_after_checkpoints(monkeypatch):
+    """``arm(n)``: the n-th checkpoint written by an experiment raises KeyboardInterrupt right after
+    it is saved, as if the run were killed there. ``monkeypatch.undo()`` disarms it."""
+    from superspike_ref.experiments import common
+
+    def arm(n: int) -> None:
+        saves = {"n": 0}
+        real_save = common.save_checkpoint
+
+        def interrupted(path, state):
+            real_save(path, state)
+            saves["n"] += 1
+            if saves["n"] == n:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(common, "save_checkpoint", interrupted)
+
+    return arm

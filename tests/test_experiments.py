@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from superspike_ref.__main__ import main
-from superspike_ref.experiments import common, fig2
+from superspike_ref.experiments import fig2
 from superspike_ref.experiments.common import load_result, moving_average
 
 
@@ -35,17 +35,8 @@ def test_fig2_literal_and_fast_agree(fig2_quick):
     np.testing.assert_allclose(fast.arrays["vr_distance"], fig2_quick.arrays["vr_distance"][:1, :10], rtol=1e-9)
 
 
-def test_resume_after_interruption_gives_identical_results(tmp_path, monkeypatch, fig2_quick):
-    saves = {"n": 0}
-    real_save = common.save_checkpoint
-
-    def interrupted(path, state):
-        real_save(path, state)
-        saves["n"] += 1
-        if saves["n"] == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(common, "save_checkpoint", interrupted)
+def test_resume_after_interruption_gives_identical_results(tmp_path, monkeypatch, fig2_quick, interrupt_after_checkpoints):
+    interrupt_after_checkpoints(2)
     with pytest.raises(KeyboardInterrupt):
         fig2.run(quick=True, out=tmp_path, progress=False)
     monkeypatch.undo()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from superspike_ref.__main__ import main
-from superspike_ref.experiments import EXPERIMENTS, common, picture
+from superspike_ref.experiments import EXPERIMENTS, picture
 from superspike_ref.experiments.common import load_result
 from superspike_ref.network import Network
 from superspike_ref.params import Params
@@ -103,17 +103,8 @@ def test_figure_and_gif_written(quick, tmp_path):
     assert picture.animation(result, tmp_path / "again.gif").is_file()
 
 
-def test_resume_after_interruption_gives_identical_results(quick, tmp_path, monkeypatch):
-    saves = {"n": 0}
-    real_save = common.save_checkpoint
-
-    def interrupted(path, state):
-        real_save(path, state)
-        saves["n"] += 1
-        if saves["n"] == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(common, "save_checkpoint", interrupted)
+def test_resume_after_interruption_gives_identical_results(quick, tmp_path, monkeypatch, interrupt_after_checkpoints):
+    interrupt_after_checkpoints(1)
     with pytest.raises(KeyboardInterrupt):
         picture.run(quick=True, out=tmp_path, progress=False)
     monkeypatch.undo()
