@@ -23,7 +23,7 @@ from ..fast import BatchFastEngine, FastEngine
 from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
-           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size",
+           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config",
            "find_result"]
 
 LEARNED_BELOW = 1.0
@@ -62,6 +62,11 @@ def experiment_size(full: dict, quick_size: dict, quick: bool, **overrides) -> d
     size = dict(quick_size if quick else full)
     size.update({k: type(size[k])(v) for k, v in overrides.items() if v is not None})
     return size
+
+
+def experiment_config(figure: str, size: dict, seed: int, engine: str, params) -> dict:
+    """What identifies a run (stored in its result; a checkpoint resumes only with the same one)."""
+    return {"figure": figure, "seed": seed, "engine": engine, "params": params.to_dict(), **size}
 
 
 def draw_silent_networks(make_network, task, seed: int, n: int, max_attempts: int = 1000):

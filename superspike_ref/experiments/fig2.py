@@ -14,9 +14,9 @@ import numpy as np
 
 from ..demo import DEMO_SEED, fig2_network, fig2_task
 from ..params import Params, whole_steps
-from ..tasks import paper_target_times_s
-from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks, experiment_size,
-                     run_chunks, save_result, time_to_learn_s)
+from ..tasks import PAPER_CYCLE_S, paper_target_times_s
+from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks,
+                     experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
 
 __all__ = ["run", "figure", "FULL", "QUICK"]
 
@@ -29,7 +29,7 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
     """Run Fig 2 (``quick``: 3 runs of 20 s) and save ``fig2.npz`` in ``out`` if given."""
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, duration_s=duration_s)
     params = Params()
-    config = {"figure": "fig2", "seed": seed, "engine": engine, "params": params.to_dict(), **size}
+    config = experiment_config("fig2", size, seed, engine, params)
     n_chunks = whole_steps(size["duration_s"], size["chunk_s"], "duration_s")
     chunk_steps = whole_steps(size["chunk_s"], params.dt_s, "chunk_s")
     rng = np.random.default_rng(seed)
@@ -64,7 +64,7 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
         "init_attempts": attempts,
         **state["snapshots"].arrays(),
     }
-    result = ExperimentResult("fig2", arrays, summarise(arrays, cycles_per_10s=whole_steps(10.0, 0.5, "10 s")), config)
+    result = ExperimentResult("fig2", arrays, summarise(arrays, cycles_per_10s=whole_steps(10.0, PAPER_CYCLE_S, "10 s")), config)
     if out is not None:
         save_result(result, f"{out}/fig2.npz")
     return result

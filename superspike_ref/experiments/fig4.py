@@ -18,8 +18,8 @@ from ..demo import DEMO_SEED, fig2_task
 from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import paper_target_times_s
-from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks, experiment_size,
-                     run_chunks, save_result, time_to_learn_s)
+from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks,
+                     experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
 
 __all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK"]
 
@@ -36,7 +36,7 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
     """Run Fig 4 (``quick``: 2 runs per condition, 20 s) and save ``fig4.npz`` in ``out`` if given."""
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, duration_s=duration_s)
     params = Params()
-    config = {"figure": "fig4", "seed": seed, "engine": engine, "params": params.to_dict(), **size}
+    config = experiment_config("fig4", size, seed, engine, params)
     n_chunks = whole_steps(size["duration_s"], size["chunk_s"], "duration_s")
     chunk_steps = whole_steps(size["chunk_s"], params.dt_s, "chunk_s")
     task = fig2_task(np.random.default_rng(seed), params)

@@ -17,7 +17,7 @@ import numpy as np
 from ..network import Network
 from ..params import Params
 from ..xor import make_xor_task, xor_trial_outcomes
-from .common import ExperimentResult, batch_engine, experiment_size, run_chunks, save_result
+from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
 
 __all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
@@ -43,7 +43,7 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
     """Run Fig 5 (``quick``: 2 runs per condition, 300 trials) and save ``fig5.npz`` in ``out`` if given."""
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, trials=trials)
     base = Params()
-    config = {"figure": "fig5", "seed": seed, "engine": engine, "params": base.to_dict(), **size}
+    config = experiment_config("fig5", size, seed, engine, base)
     task = make_xor_task(np.random.default_rng(seed), size["trials"], base)
     per_chunk = size["trials_per_chunk"]
     bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, size["trials"], per_chunk)] + [task.n_steps]

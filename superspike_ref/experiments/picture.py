@@ -26,7 +26,7 @@ import numpy as np
 from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import CyclicTask, draw_building, frozen_poisson, picture_raster
-from .common import ExperimentResult, batch_engine, experiment_size, run_chunks, save_result
+from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
 
 __all__ = ["run", "figure", "animation", "make_task", "spikes_to_raster", "CONDITIONS", "FULL", "QUICK",
            "RHO_REGULARISER", "ORIGINAL_CODE"]
@@ -82,7 +82,7 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
     ``picture.gif`` (if ``gif``) in ``out`` if given."""
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles)
     base = Params()
-    config = {"figure": "picture", "seed": seed, "engine": engine, "params": base.to_dict(), **size}
+    config = experiment_config("picture", size, seed, engine, base)
     task, image = make_task(size, seed, base)
     n_cycle, n_cycles, n_runs = task.n_cycle, size["cycles"], size["seeds"]
     per_chunk = size["cycles_per_chunk"]
