@@ -39,6 +39,13 @@ Hidden layers need ``ẽ`` only, and it is linear in the output error: ``ẽ_l =
 ``-ρ w_ij Σ_n zh_i[n]^a`` (``w`` is constant within a segment). Learning-curve sums are
 taken per cycle from the segment's error.
 
+With the optional error gate (``params.e_gate > 0``, original code; see
+:class:`~superspike_ref.network.LiteralEngine`) a hidden layer's accumulation uses its own
+error masked to 0 where ``|e_i[n]| < e_gate``: ``Σ_t e λ`` and every term above
+(``ẽ``, ``α``, ``β``) are linear in ``e``, so the masked error goes through the same adjoint
+path exactly, and the regulariser sums ``mask_i[n] zh_i[n]^a`` instead. The output
+connection is never gated.
+
 The per-synapse traces ``lambda`` and ``m`` are never formed per step, so they cannot be
 recorded; every other key of SPEC §9 can. Linear recurrences along time are blocked matrix
 products (:mod:`.fast_filters`). See ``docs/fast_engine.md`` for the derivation.
@@ -256,15 +263,27 @@ class BatchFastEngine:
         q_pow = powers(1.0 - c, T + 1)
         adj = kernel_filter_adjoint(err, a, c)
         alpha = np.tensordot(q_pow[1:], err, axes=(0, 0))
-        adjoints, alphas = self._hidden_signals(adj, alpha)
-        errors = self._hidden_signals(err, None)[0] if "e" in rec.record else None
+        gated = p.e_gate > 0 and n_conn > 1
+        errors = self._hidden_signals(err, None)[0] if gated or "e" in rec.record else None
+        if gated:
+            # error gate (original code): each hidden layer's own error, zero where |e_i| < e_gate,
+            # through the same (linear) adjoint path as the output error
+            gates = [np.abs(e) >= p.e_gate for e in errors[:-1]]
+            gated_errors = [np.where(g, e, 0.0) for g, e in zip(gates, errors)]
+            adjoints = [kernel_filter_adjoint(e, a, c) for e in gated_errors] + [adj]
+            alphas = [np.tensordot(q_pow[1:], e, axes=(0, 0)) for e in gated_errors] + [alpha]
+        else:
+            adjoints, alphas = self._hidden_signals(adj, alpha)
         # accumulate m, advance the eligibility state, then the presynaptic traces
         for k in range(n_conn):
             self._accumulate(k, T, arriving[k], sigma_prime[k], adjoints[k], alphas[k])
             if k < n_conn - 1 and p.rho > 0:
                 zh = first_order(spikes[k], p.decay(p.tau_het_s), 1.0, self._zh[k])
                 self._zh[k] = zh[-1].copy()
-                self._m[k] -= p.rho * self._W[k].transpose(0, 2, 1) * np.sum(zh**p.a, axis=0)[:, None, :]
+                zh_a = zh**p.a
+                if gated:
+                    zh_a *= gates[k]
+                self._m[k] -= p.rho * self._W[k].transpose(0, 2, 1) * np.sum(zh_a, axis=0)[:, None, :]
         traces = self._advance_traces(T, arriving, "z" in rec.record or "z_tilde" in rec.record)
         self._curves(n0, err, curves)
         rec.segment(n0 - run_start, T, u_tilde, spikes, currents, sigma_prime, errors, traces)

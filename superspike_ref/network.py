@@ -280,6 +280,14 @@ class LiteralEngine:
     task : CyclicTask or XorTask
         What the network sees and how its output is judged (see :func:`check_task`);
         its neuron counts must match the network.
+
+    Notes
+    -----
+    With ``params.e_gate > 0`` (default 0: SPEC §3 exactly) the accumulation of the
+    connections into *hidden* layers is gated as in the original code: at a step ``n`` where
+    a hidden neuron ``i`` has ``|e_i[n]| < e_gate``, neither ``e_i λ_ij`` nor
+    ``-ρ w_ij zh_i^a`` is added to ``m_ij``. The trace ``zh`` still advances every step, the
+    recorded ``e`` is the ungated error, and the output connection is never gated.
     """
 
     name = "literal"
@@ -355,10 +363,15 @@ class LiteralEngine:
             errors = hidden_errors(self.err, self.weights, net.feedback, net.feedback_matrices) + [self.err]
             # --- accumulator m += e λ (- ρ w zh^a on hidden layers) -------------------
             for k in range(n_conn):
-                self.m[k] += errors[k][:, None] * self.elig[k]
-                if k < n_conn - 1 and p.rho > 0:
-                    self.zh[k] = het_trace_step(self.zh[k], S[k], p)
-                    self.m[k] -= regulariser_term(self.weights[k], self.zh[k], p)
+                hidden = k < n_conn - 1
+                # optional error gate (original code): hidden neurons with |e_i| < e_gate add nothing
+                gate = np.abs(errors[k]) >= p.e_gate if hidden and p.e_gate > 0 else None
+                e = errors[k] if gate is None else np.where(gate, errors[k], 0.0)
+                self.m[k] += e[:, None] * self.elig[k]
+                if hidden and p.rho > 0:
+                    self.zh[k] = het_trace_step(self.zh[k], S[k], p)  # advances every step, gated or not
+                    reg = regulariser_term(self.weights[k], self.zh[k], p)
+                    self.m[k] -= reg if gate is None else np.where(gate[:, None], reg, 0.0)
             # --- cost measures ---------------------------------------------------------
             self.q_auryn = auryn_mse_step(self.q_auryn, self.err, p)
             self.cycle_err2 += self.err**2

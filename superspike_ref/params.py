@@ -31,7 +31,16 @@ code               paper       meaning
 ``rho``            ρ           heterosynaptic regulariser strength (eq. 3.4)
 ``a``              a           regulariser exponent (eq. 3.5)
 ``tau_het_s``      τ_het       regulariser trace time constant
+``e_gate``         --          optional gate: hidden-layer accumulation skipped where
+                               |e_i| < e_gate (original code: 5e-6 in these units)
 =================  ==========  ==========================================
+
+``e_gate`` (not in SPEC or the paper; default 0, off) mimics the original C++ code, which
+skips the whole per-synapse accumulation ``e_i λ_ij - ρ w_ij zh_i^a`` of a hidden neuron
+``i`` at every step where its error is below ``1e-7`` in its own units. With
+``e_auryn = (dt/tau_rise) e`` (SPEC §5) the original value is ``1e-7 * tau_rise_s/dt_s``,
+i.e. ``5e-6`` with the default ``dt_s`` and ``tau_rise_s``. See
+:class:`~superspike_ref.network.LiteralEngine` and ``docs/design_choices.md``.
 """
 from __future__ import annotations
 
@@ -89,6 +98,7 @@ class Params:
     rho: float = 0.0
     a: float = 4.0
     tau_het_s: float = 0.1
+    e_gate: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -120,7 +130,7 @@ class Params:
             raise ValueError(
                 f"w_min_V must be < w_max_V, got w_min_V={self.w_min_V!r} V, w_max_V={self.w_max_V!r} V"
             )
-        for name in ("r0", "eps", "rho", "beta_per_V"):
+        for name in ("r0", "eps", "rho", "beta_per_V", "e_gate"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("t_ref_s", "delay_s", "t_batch_s"):

@@ -21,6 +21,9 @@ __all__ = [
     "fig4_figure",
     "fig5_figure",
     "demo_figure",
+    "fig6_figure",
+    "fig7_figure",
+    "fig8_figure",
 ]
 
 _MS, _MV = 1e3, 1e3
@@ -352,3 +355,114 @@ def picture_animation(arrays: dict, params, conditions, path, fps: float = 2.0, 
     FuncAnimation(fig, draw, frames=len(cycles), blit=False).save(path, writer=PillowWriter(fps=fps), dpi=dpi)
     plt.close(fig)
     return path
+
+
+def _spike_dots(ax, raster, dt_s: float, t0_s: float = 0.0, color="k", size: float = 0.5, picture: bool = False):
+    """Spikes of a ``(n_steps, n)`` raster as dots at (time in s, neuron); neuron 0 at the bottom, or at
+    the top if ``picture`` (a target drawn from an image then reads upright, row 0 = neuron 0)."""
+    steps, neurons = np.nonzero(np.asarray(raster))
+    ax.scatter(t0_s + steps * dt_s, neurons, s=size, c=color, marker=".", linewidths=0)
+    limits = (-0.5, np.asarray(raster).shape[1] - 0.5)
+    ax.set_ylim(limits[::-1] if picture else limits)
+    return ax
+
+
+def fig6_figure(arrays: dict, params):
+    """Paper Fig 6 from a result of :mod:`superspike_ref.experiments.fig6`: the target; input, hidden
+    and output rasters of the last learning cycle and the replay (arrow: learning switched off) with
+    the target in red; hidden-unit rates, ISI distribution and CV of the ISI over the replay."""
+    dt = params.dt_s
+    n_cycle = arrays["target"].shape[0]
+    cycle_s = n_cycle * dt
+    t0 = float(arrays["t_off_s"]) - cycle_s
+    fig = plt.figure(figsize=(12, 8), layout="constrained")
+    grid = fig.add_gridspec(3, 4, height_ratios=[1, 0.8, 1.4])
+    ax = fig.add_subplot(grid[0, 0])
+    _spike_dots(ax, arrays["target"], dt, color="C3", picture=True)
+    ax.set(title="target", xlabel="time in cycle (s)", ylabel="output neuron")
+    ax_in = fig.add_subplot(grid[0, 1:])
+    n_shown = arrays["raster_S_1"].shape[0]
+    _spike_dots(ax_in, np.tile(arrays["input"], (n_shown, 1)), dt, t0)
+    ax_in.set(title="input (frozen Poisson, repeated)", ylabel="input neuron")
+    ax_h = fig.add_subplot(grid[1, 1:], sharex=ax_in)
+    _spike_dots(ax_h, np.concatenate(list(arrays["raster_S_1"])), dt, t0, size=1.0)
+    ax_h.set(ylabel="hidden unit")
+    ax_o = fig.add_subplot(grid[2, 1:], sharex=ax_in)
+    _spike_dots(ax_o, np.tile(arrays["target"], (n_shown, 1)), dt, t0, color="C3", size=2.0, picture=True)
+    _spike_dots(ax_o, np.concatenate(list(arrays["raster_S_2"])), dt, t0, size=1.5, picture=True)
+    ax_o.set(xlabel="time (s)", ylabel="output neuron (target red)")
+    for a in (ax_in, ax_h, ax_o):
+        a.axvline(float(arrays["t_off_s"]), color="C0", lw=1)
+    ax_o.annotate("learning off", xy=(float(arrays["t_off_s"]), -0.5), xytext=(12, 14), textcoords="offset points",
+                  color="C0", arrowprops={"arrowstyle": "->", "color": "C0"}, annotation_clip=False)
+    stats = (("hidden_rates_Hz", "rate (Hz)", "units", False), ("hidden_isi_s", "ISI (s)", "count", True),
+             ("hidden_cv_isi", "CV of ISI", "units", False))
+    sub = grid[1:, 0].subgridspec(3, 1)
+    for i, (key, xlabel, ylabel, log) in enumerate(stats):
+        ax = fig.add_subplot(sub[i])
+        x = np.asarray(arrays[key])
+        ax.hist(x[np.isfinite(x)], bins=20, color="0.4")
+        if log:
+            ax.set_yscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+    fig.suptitle("symmetric feedback, n_h = %d: end of training and replay" % arrays["layers"][1])
+    return fig
+
+
+def fig7_figure(arrays: dict, params, conditions, sweep):
+    """Paper Fig 7 from a result of :mod:`superspike_ref.experiments.fig7`: learning curves of every
+    condition at the largest hidden size (a, c), final cost against ``n_h`` (b) and final output
+    rasters with hidden-rate histograms (d-g)."""
+    from .experiments.fig7 import final, job_name
+
+    sizes = [int(n) for n in arrays["hidden_sizes"]]
+    largest = max(sizes)
+    t = arrays["cycle_end_s"]
+    dt = params.dt_s
+    fig = plt.figure(figsize=(14, 9), layout="constrained")
+    grid = fig.add_gridspec(3, 4, height_ratios=[1.1, 1, 0.6])
+    ax = fig.add_subplot(grid[0, :2])
+    for j, c in enumerate(conditions):
+        ax.plot(t, arrays[f"vr_{job_name(c, largest)}"].mean(axis=0), color=f"C{j}", lw=1, label=c.replace("_", " "))
+    ax.set_yscale("log")
+    ax.set(xlabel="training time (s)", ylabel="van Rossum distance\n(unmatched spikes / cycle)",
+           title=f"learning curves, n_h = {largest}")
+    ax.legend(fontsize=7, ncol=2)
+    ax = fig.add_subplot(grid[0, 2:])
+    for j, c in enumerate(sweep):
+        ax.plot(sizes, [final(arrays, "vr", job_name(c, n)) for n in sizes], "o-", color=f"C{conditions.index(c)}",
+                label=c.replace("_", " "))
+    ax.axhline(final(arrays, "vr", "no_hidden"), color="k", ls="--", lw=1, label="no hidden")
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="hidden units n_h", ylabel="final van Rossum distance", title="cost after learning vs n_h")
+    ax.legend(fontsize=7)
+    n_cycle = arrays["target"].shape[0]
+    shown = [c for c in ("symmetric", "random", "random_reg", "symm_linear") if c in conditions]
+    for j, c in enumerate(shown):
+        name = job_name(c, largest)
+        ax = fig.add_subplot(grid[1, j])
+        _spike_dots(ax, arrays["target"], dt, color="C3", size=2.0, picture=True)
+        _spike_dots(ax, arrays[f"last_S_2_{name}"], dt, size=1.5, picture=True)
+        ax.set(title=f"{c.replace('_', ' ')}: output (target red)", xlabel="time in last cycle (s)")
+        ax = fig.add_subplot(grid[2, j])
+        rates = arrays[f"last_S_1_{name}"].mean(axis=0) / dt
+        ax.hist(rates, bins=20, color="0.4")
+        ax.set(xlabel="hidden rate, last cycle (Hz)", ylabel="units")
+    fig.axes[2].set_ylabel("output neuron")
+    return fig
+
+
+def fig8_figure(arrays: dict, cost, hidden_rate):
+    """Paper Fig 8: final cost (a) and mean hidden rate (b) against ρ (original code's units), one line per exponent a."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    rho = arrays["rho_code"]
+    for i, a in enumerate(arrays["exponents"]):
+        axes[0].plot(rho, cost[i], "o-", label=f"a = {a:g}")
+        axes[1].plot(rho, hidden_rate[i], "o-", label=f"a = {a:g}")
+    for ax, label in zip(axes, ("final van Rossum distance", "mean hidden rate (Hz)")):
+        ax.set_xscale("log")
+        ax.set(xlabel="ρ (original code's units; SPEC ρ = 0.05 ρ_code)", ylabel=label)
+        ax.legend(fontsize=8)
+    axes[0].set_title("a  cost after learning")
+    axes[1].set_title("b  hidden activity after learning")
+    return fig

@@ -7,6 +7,7 @@ Short batches (5-25 ms) make many updates happen in a few thousand steps (SPEC Â
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -185,6 +186,65 @@ def test_segment_length_does_not_change_results():
     net, task = make_case(3, (12, 5, 4, 3), w0_V=0.6, rate_Hz=60.0, params=dict(t_batch_s=0.003, rho=0.2))
     for max_segment_steps in (1, 7, 64):
         run_both(net, task, [250, 150], max_segment_steps=max_segment_steps)
+
+
+# --------------------------------------------------------------------------------------
+# the optional error gate of hidden-layer accumulation (Params.e_gate, original code)
+# --------------------------------------------------------------------------------------
+
+GATED_CONFIGS = {
+    "gate-random-regulariser": dict(layers=(24, 8, 3), feedback="random", params=dict(rho=0.2, e_gate=0.35)),
+    "gate-symmetric": dict(layers=(20, 6, 3), params=dict(e_gate=0.015)),
+    "gate-two-hidden-symmetric-regulariser": dict(layers=(15, 6, 5, 3),
+                                                  params=dict(rho=0.3, t_batch_s=0.005, e_gate=0.01)),
+    "gate-two-hidden-random-delay0": dict(layers=(15, 6, 5, 3), feedback="random", params=dict(delay_s=0.0, e_gate=0.2)),
+    "gate-uniform-rmsprop-regulariser": dict(layers=(16, 7, 2), feedback="uniform", optimizer="rmsprop",
+                                             params=dict(rho=0.1, e_gate=0.07)),
+    "gate-original-value-sparse-target": dict(layers=(20, 6, 3), feedback="random", target_Hz=2.0,
+                                              params=dict(rho=0.2, e_gate=5e-6)),
+}
+
+
+def _final_weights(results) -> list:
+    keys = sorted(k for k in results[-1].traces if k.startswith("W_"))
+    return [results[-1].traces[k][-1] for k in keys]
+
+
+@pytest.mark.parametrize("name", sorted(GATED_CONFIGS))
+def test_equivalence_with_error_gate(name):
+    """Fast = literal with e_gate > 0, and the gate really masks neuron-steps and changes the hidden weights."""
+    config = dict(GATED_CONFIGS[name])
+    seed = sum(map(ord, name))
+    net, task = make_case(seed, config.pop("layers"), n_cycle=650, **config)
+    chunks = [700, 333, 1, 966]
+    results = run_both(net, task, chunks)
+    gate = net.params.e_gate
+    for l in range(1, len(net.layers) - 1):
+        e = np.concatenate([r.traces[f"e_{l}"] for r in results])
+        masked = np.mean(np.abs(e) < gate)
+        assert masked > (0.02 if gate < 1e-4 else 0.2), f"layer {l}: only {masked:.3f} of neuron-steps gated"
+    ungated = LiteralEngine(dataclasses.replace(net, params=net.params.replace(e_gate=0.0)), task)
+    for n in chunks:
+        ungated.run(n)
+    gated_w = _final_weights(results)
+    for k in range(len(net.layers) - 2):
+        assert not np.allclose(gated_w[k], ungated.weights[k], rtol=1e-6, atol=0.0), f"W_{k} unchanged by the gate"
+
+
+def test_error_gate_segment_length_and_batch():
+    """Gated: results do not depend on the segment length, and the batch engine matches separate runs."""
+    net, task = make_case(3, (12, 5, 4, 3), w0_V=0.6, rate_Hz=60.0, params=dict(t_batch_s=0.003, rho=0.2, e_gate=0.01))
+    for max_segment_steps in (1, 7, 64):
+        run_both(net, task, [250, 150], max_segment_steps=max_segment_steps)
+    rng = np.random.default_rng(8)
+    networks = [Network.create((15, 6, 3), rng, net.params, feedback=fb, w0_V=0.5) for fb in ("symmetric", "random", "uniform")]
+    task = CyclicTask(frozen_poisson(rng, 15, 40.0, 0.07, 1e-4), frozen_poisson(rng, 3, 10.0, 0.07, 1e-4))
+    record = tuple(r for r in FAST_RECORDABLE if r != "v")
+    batch = BatchFastEngine(networks, task, max_segment_steps=300)
+    fast_runs = batch.run(1500, record=record)
+    engines, literal_runs = _separate_literal_runs(networks, task, [1500], record)
+    for b, engine in enumerate(engines):
+        assert_same(fast_runs[b], literal_runs[b][0], (batch.weights[b], batch.v[b], batch.m[b]), engine)
 
 
 # --------------------------------------------------------------------------------------

@@ -386,3 +386,41 @@ def test_run_rejects_bad_step_counts(bad, error):
     engine = LiteralEngine(Network.create((3, 1), rng), task)
     with pytest.raises(error, match="n_steps"):
         engine.run(bad)
+
+
+# --------------------------------------------------------------------------------------
+# optional error gate of hidden-layer accumulation (Params.e_gate, original code)
+# --------------------------------------------------------------------------------------
+
+def test_error_gate_accumulator_against_hand_loop(small_hidden_setup):
+    """With e_gate > 0: m_0[n] = Σ_{n'≤n} [|e_1| ≥ gate] (e λ - ρ w zh^a); the output connection is not gated."""
+    rho, gate = 0.5, 0.05
+    net, task = small_hidden_setup(11, layers=(12, 6, 2), feedback="random", w0_V=0.5, rho=rho, a=2.0,
+                                   t_batch_s=0.05, e_gate=gate)
+    p = net.params
+    tr = LiteralEngine(net, task).run(400, record=("S", "e", "lambda", "m")).traces  # < one batch: w fixed
+    zh = exp_trace(tr["S_1"], p.tau_het_s, p.dt_s)  # advances every step, gated or not
+    assert tr["S_1"].sum() >= 5
+    W0 = net.weights[0]
+    open_ = np.abs(tr["e_1"]) >= gate
+    assert 0.1 < np.mean(open_[np.abs(tr["e_1"]) > 0]) < 0.9  # the gate masks a good fraction, not all
+    inc0 = open_[:, :, None] * (tr["e_1"][:, :, None] * tr["lambda_0"] - rho * W0[None] * (zh**p.a)[:, :, None])
+    m0, m1 = np.cumsum(inc0, axis=0), np.cumsum(tr["e_2"][:, :, None] * tr["lambda_1"], axis=0)
+    np.testing.assert_allclose(tr["m_0"], m0, rtol=1e-9, atol=1e-12 * np.max(np.abs(m0)))
+    np.testing.assert_allclose(tr["m_1"], m1, rtol=1e-9, atol=1e-12 * np.max(np.abs(m1)))
+    ungated = LiteralEngine(dataclasses.replace(net, params=p.replace(e_gate=0.0)), task).run(400, record=("m",)).traces
+    assert not np.allclose(ungated["m_0"], tr["m_0"])  # the gate is not a no-op
+    np.testing.assert_array_equal(ungated["m_1"], tr["m_1"])  # same spikes, output layer untouched
+
+
+def test_error_gate_closed_freezes_hidden_weights_only(small_hidden_setup):
+    """A gate above every error: hidden m stays 0 and hidden weights never change, the output still learns."""
+    net, task = small_hidden_setup(5, layers=(20, 5, 2), feedback="random", w0_V=0.5, rho=0.5, e_gate=1e9)
+    eng = LiteralEngine(net, task)
+    tr = eng.run(1000, record=("S", "e", "m", "W")).traces  # ten updates
+    assert tr["S_1"].sum() > 0 and np.abs(tr["e_1"]).max() > 0
+    assert np.all(tr["m_0"] == 0.0)
+    assert np.all(tr["W_0"] == net.weights[0])
+    assert not np.array_equal(tr["W_1"][-1], net.weights[1])
+    assert np.any(eng.zh[0] > 0)  # the het trace still runs
+

@@ -19,6 +19,7 @@ def test_defaults_are_spec_table():
         dt_s=1e-4, tau_mem_s=10e-3, tau_syn_s=5e-3, u_rest_V=-60e-3, theta_V=-50e-3, t_ref_s=5e-3,
         delay_s=0.8e-3, tau_rise_s=5e-3, tau_decay_s=10e-3, beta_per_V=1e3, u_cut_V=None, t_batch_s=0.5,
         r0=1e-3, tau_rms_s=30.0, eps=1e-12, w_min_V=-0.1, w_max_V=0.1, rho=0.0, a=4.0, tau_het_s=0.1,
+        e_gate=0.0,
     )
     assert p.to_dict() == expected
 
@@ -51,7 +52,7 @@ def test_replace_validates_and_keeps_others():
 
 
 def test_dict_round_trip():
-    p = Params(rho=0.3, u_cut_V=-80e-3, t_batch_s=0.01)
+    p = Params(rho=0.3, u_cut_V=-80e-3, t_batch_s=0.01, e_gate=5e-6)
     assert Params.from_dict(p.to_dict()) == p
     assert Params.from_dict({}) == Params()
 
@@ -94,6 +95,7 @@ BAD = (
         ({"eps": -1e-12}, "eps"),
         ({"rho": -0.1}, "rho"),
         ({"beta_per_V": -1e3}, "beta_per_V"),
+        ({"e_gate": -5e-6}, "e_gate"),
     ]
     + [({name: bad}, name) for name in FLOAT_FIELDS for bad in (math.nan, math.inf, -math.inf)]
 )

@@ -4,8 +4,9 @@ Each module offers ``run(quick=False, seeds=None, out=None, resume=False, ...)``
 :class:`~superspike_ref.experiments.common.ExperimentResult`, and ``figure(result)``.
 The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume]``.
 """
-from . import fig2, fig4, fig5, picture
+from . import fig2, fig4, fig5, fig6, fig7, fig8, picture
 
-EXPERIMENTS = {"fig2": fig2, "fig4": fig4, "fig5": fig5, "picture": picture}
+EXPERIMENTS = {"fig2": fig2, "fig4": fig4, "fig5": fig5, "fig6": fig6, "fig7": fig7, "fig8": fig8,
+               "picture": picture}
 
 __all__ = ["EXPERIMENTS"]

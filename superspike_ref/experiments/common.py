@@ -24,7 +24,7 @@ from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
            "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config",
-           "find_result"]
+           "find_result", "cycle_statistics", "run_cycle_jobs"]
 
 LEARNED_BELOW = 1.0
 """A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
@@ -67,6 +67,46 @@ def experiment_size(full: dict, quick_size: dict, quick: bool, **overrides) -> d
 def experiment_config(figure: str, size: dict, seed: int, engine: str, params) -> dict:
     """What identifies a run (stored in its result; a checkpoint resumes only with the same one)."""
     return {"figure": figure, "seed": seed, "engine": engine, "params": params.to_dict(), **size}
+
+
+def cycle_statistics(results, dt_s: float) -> dict:
+    """Per-network numbers of one cycle run with ``record=("S",)``: ``vr`` (``vr_distance``), ``mse``
+    (``auryn_mse``), ``output_rate`` and ``hidden_rate`` (mean rate of the last and first LIF layer in Hz;
+    NaN without a hidden layer), each a list over the networks."""
+    n_layers = max(int(k.rsplit("_", 1)[1]) for k in results[0].traces if k.startswith("S_"))
+    return {
+        "vr": [float(r.vr_distance[0]) for r in results],
+        "mse": [float(r.auryn_mse[0]) for r in results],
+        "hidden_rate": [r.traces["S_1"].mean() / dt_s if n_layers > 1 else np.nan for r in results],
+        "output_rate": [r.traces[f"S_{n_layers}"].mean() / dt_s for r in results],
+    }
+
+
+def run_cycle_jobs(jobs: dict, task, n_cycles: int, cycles_per_chunk: int, config: dict, engine: str = "fast",
+                   out=None, resume: bool = False, progress: bool = True, desc: str = "experiment") -> dict:
+    """Train groups of networks on ``task`` cycle by cycle, in checkpointed chunks.
+
+    ``jobs`` maps a name to a list of networks (one batch engine each; a batch must share
+    parameters and layer sizes). Returns, per job name, the :func:`cycle_statistics` curves as
+    ``(n_runs, n_cycles)`` arrays and ``last_S_<l>``, the spikes of run 0 in the last cycle.
+    """
+    state = {"config": config, "chunks_done": 0,
+             "jobs": {name: {"engine": batch_engine(nets, task, engine), "curves": [], "last": {}}
+                      for name, nets in jobs.items()}}
+
+    def advance(state: dict) -> None:
+        c0 = state["chunks_done"] * cycles_per_chunk
+        for c in range(c0, min(c0 + cycles_per_chunk, n_cycles)):
+            for job in state["jobs"].values():
+                results = job["engine"].run(task.n_cycle, record=("S",))
+                job["curves"].append(cycle_statistics(results, config["params"]["dt_s"]))
+                if c == n_cycles - 1:
+                    job["last"] = {f"last_{k}": v for k, v in results[0].traces.items()}
+
+    state = run_chunks(state, advance, -(-n_cycles // cycles_per_chunk), out_dir=out, resume=resume,
+                       progress=progress, desc=desc)
+    return {name: {**{k: np.array([c[k] for c in job["curves"]]).T for k in job["curves"][0]}, **job["last"]}
+            for name, job in state["jobs"].items()}
 
 
 def draw_silent_networks(make_network, task, seed: int, n: int, max_attempts: int = 1000):

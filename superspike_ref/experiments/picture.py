@@ -26,7 +26,8 @@ import numpy as np
 from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import CyclicTask, draw_building, frozen_poisson, picture_raster
-from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
+from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size, run_chunks,
+                     save_result)
 
 __all__ = ["run", "figure", "animation", "make_task", "spikes_to_raster", "CONDITIONS", "FULL", "QUICK",
            "RHO_REGULARISER", "ORIGINAL_CODE"]
@@ -107,10 +108,8 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
         for c in range(c0, min(c0 + per_chunk, n_cycles)):
             for group in state["groups"].values():
                 results = group["engine"].run(n_cycle, record=("S",))
-                group["vr"].append([r.vr_distance[0] for r in results])
-                group["mse"].append([r.auryn_mse[0] for r in results])
-                group["hidden_rate"].append([r.traces["S_1"].mean() / base.dt_s for r in results])
-                group["output_rate"].append([r.traces["S_2"].mean() / base.dt_s for r in results])
+                for key, values in cycle_statistics(results, base.dt_s).items():
+                    group[key].append(values)
                 if c in snap_cycles:
                     frame = snap_cycles.index(c)
                     for key in ("S_1", "S_2"):
