@@ -409,9 +409,10 @@ def fig6_figure(arrays: dict, params):
     return fig
 
 
-def fig7_figure(arrays: dict, params, conditions, sweep):
+def fig7_figure(arrays: dict, params, conditions, sweep, t_learn_s: float | None = None, drops_s=()):
     """Paper Fig 7 from a result of :mod:`superspike_ref.experiments.fig7`: learning curves of every
-    condition at the largest hidden size (a, c), final cost against ``n_h`` (b) and final output
+    condition at the largest hidden size (a, c; learning starts at the dashed line ``t_learn_s``, the
+    rate drops ×10 at the dotted lines ``drops_s``), final cost against ``n_h`` (b) and final output
     rasters with hidden-rate histograms (d-g)."""
     from .experiments.fig7 import final, job_name
 
@@ -424,8 +425,12 @@ def fig7_figure(arrays: dict, params, conditions, sweep):
     ax = fig.add_subplot(grid[0, :2])
     for j, c in enumerate(conditions):
         ax.plot(t, arrays[f"vr_{job_name(c, largest)}"].mean(axis=0), color=f"C{j}", lw=1, label=c.replace("_", " "))
+    if t_learn_s is not None:
+        ax.axvline(t_learn_s, color="0.5", ls="--", lw=0.8)
+    for t_drop in drops_s:
+        ax.axvline(t_drop, color="0.5", ls=":", lw=0.8)
     ax.set_yscale("log")
-    ax.set(xlabel="training time (s)", ylabel="van Rossum distance\n(unmatched spikes / cycle)",
+    ax.set(xlabel="training time (s)", ylabel="van Rossum distance\n(per output neuron and cycle)",
            title=f"learning curves, n_h = {largest}")
     ax.legend(fontsize=7, ncol=2)
     ax = fig.add_subplot(grid[0, 2:])

@@ -126,4 +126,6 @@ def figure(result: ExperimentResult, run_index: int = 0):
     """The paper's Fig 7: learning curves per condition, final cost vs n_h, n_h = 256 snapshots."""
     from ..plotting import fig7_figure
 
-    return fig7_figure(result.arrays, Params.from_dict(result.config["params"]), list(CONDITIONS), SWEEP)
+    config, t = result.config, result.arrays["cycle_end_s"]
+    return fig7_figure(result.arrays, Params.from_dict(config["params"]), list(CONDITIONS), SWEEP,
+                       t_learn_s=config["burn_in_cycles"] * t[0], drops_s=config["drops_s"])
