@@ -405,7 +405,7 @@ def fig6_figure(arrays: dict, params):
         if log:
             ax.set_yscale("log")
         ax.set(xlabel=xlabel, ylabel=ylabel)
-    fig.suptitle("symmetric feedback, n_h = %d: end of training and replay" % arrays["layers"][1])
+    fig.suptitle(f"symmetric feedback, n_h = {arrays['layers'][1]}: end of training and replay")
     return fig
 
 

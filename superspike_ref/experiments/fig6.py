@@ -100,8 +100,8 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
         for c in range(c0, min(c0 + per_chunk, n_total)):
             results = state["engine"].run(n_cycle, record=("S",))
             state["curves"].append(cycle_statistics(results, params.dt_s))
-            if c in kept:
-                state["rasters"][c] = [{k: r.traces[k] for k in ("S_1", "S_2")} for r in results]
+            if c in kept:  # run 0
+                state["rasters"][c] = {k: results[0].traces[k] for k in ("S_1", "S_2")}
 
     state = run_chunks(state, advance, -(-n_total // per_chunk), out_dir=out, resume=resume, progress=progress,
                        desc="fig6")
@@ -113,10 +113,10 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
         "image": image,
         "input": task.input,
         "target": task.target,
-        **{f"{k}": v for k, v in curves.items()},
+        **curves,
     }
     for key in ("S_1", "S_2"):  # run 0: (cycles kept, n_cycle, n)
-        arrays[f"raster_{key}"] = np.stack([state["rasters"][c][0][key] for c in kept])
+        arrays[f"raster_{key}"] = np.stack([state["rasters"][c][key] for c in kept])
     stats = hidden_statistics(np.concatenate(list(arrays["raster_S_1"][1:])), params.dt_s)
     arrays.update({f"hidden_{k}": v for k, v in stats.items()})
     result = ExperimentResult("fig6", arrays, summarise(arrays, n_learn), config)
@@ -145,7 +145,7 @@ def summarise(arrays: dict, n_learn: int) -> dict:
     }
 
 
-def figure(result: ExperimentResult, run_index: int = 0):
+def figure(result: ExperimentResult):
     """The paper's Fig 6: target, input/hidden/output rasters around the switch-off, hidden statistics."""
     from ..plotting import fig6_figure
 

@@ -122,7 +122,7 @@ def summarise(arrays: dict, sizes) -> dict:
     return summary
 
 
-def figure(result: ExperimentResult, run_index: int = 0):
+def figure(result: ExperimentResult):
     """The paper's Fig 7: learning curves per condition, final cost vs n_h, n_h = 256 snapshots."""
     from ..plotting import fig7_figure
 

@@ -88,7 +88,7 @@ def summarise(arrays: dict) -> dict:
     return summary
 
 
-def figure(result: ExperimentResult, run_index: int = 0):
+def figure(result: ExperimentResult):
     """The paper's Fig 8: final cost (a) and mean hidden rate (b) against ρ for every exponent."""
     from ..plotting import fig8_figure
 

@@ -163,7 +163,7 @@ def summarise(arrays: dict) -> dict:
     return summary
 
 
-def figure(result: ExperimentResult, run_index: int = 0):
+def figure(result: ExperimentResult):
     """Target vs final output rasters per condition, learning curves (auryn_mse, vr_distance), hidden rates."""
     from ..plotting import picture_figure
 
