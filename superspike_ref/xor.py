@@ -13,7 +13,8 @@ is given once, at the window's last step. The impulses are then α-filtered like
 
 Choices where the paper is silent (paper notes §9.8): sets of 34/33/33 neurons covering all
 inputs, offsets ``U[0, 10 ms)``, inter-trial intervals ``U[100, 200] ms``, background on all
-inputs also during stimuli, window 25 ms (the 10 ms stimulus plus 15 ms).
+inputs also during stimuli (``background_in_stimulus=False`` silences it there), window 25 ms
+(the 10 ms stimulus plus 15 ms).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 from .params import Params, whole_steps
 from .tasks import frozen_poisson
 
-__all__ = ["XorTask", "make_xor_task", "xor_trial_outcomes"]
+__all__ = ["XorTask", "make_xor_task", "xor_window_responses", "xor_trial_outcomes", "xor_late_responses"]
 
 _BLOCK_STEPS = 5000  # background noise is drawn per block of this many steps (deterministic per block)
 
@@ -51,6 +52,8 @@ class XorTask:
         Seed of the background noise (block ``k`` uses ``default_rng([noise_seed, k])``).
     n_cycle : int
         Reporting period of the learning curve (steps).
+    quiet_steps : int
+        Background is silenced for this many steps from every onset (0: background throughout).
     """
 
     input_set: np.ndarray
@@ -63,6 +66,7 @@ class XorTask:
     noise_seed: int
     n_cycle: int
     n_out: int = 2
+    quiet_steps: int = 0
 
     @property
     def n_in(self) -> int:
@@ -91,9 +95,11 @@ class XorTask:
             for k in blocks
         ])
         out = noise[n0 - blocks[0] * _BLOCK_STEPS: n1 - blocks[0] * _BLOCK_STEPS].copy()
-        last_offset = int(self.offset_steps.max())
-        first, stop = np.searchsorted(self.onset_steps, [n0 - last_offset, n1])
+        reach = int(max(self.offset_steps.max(), self.quiet_steps))  # steps a trial reaches past its onset
+        first, stop = np.searchsorted(self.onset_steps, [n0 - reach, n1])
         neurons = np.arange(self.n_in)
+        for onset in self.onset_steps[first:stop]:
+            out[max(onset - n0, 0): max(onset + self.quiet_steps - n0, 0)] = False
         for onset, pattern in zip(self.onset_steps[first:stop], self.patterns[first:stop]):
             active = self._active(pattern)
             steps = onset + self.offset_steps[active] - n0
@@ -145,8 +151,13 @@ def make_xor_task(
     background_Hz: float = 4.0,
     first_onset_s: float = 0.1,
     report_every_s: float = 0.5,
+    background_in_stimulus: bool = True,
 ) -> XorTask:
-    """Draw an XOR task: input sets and offsets, trial order and intervals (all from ``rng``)."""
+    """Draw an XOR task: input sets and offsets, trial order and intervals (all from ``rng``).
+
+    ``background_in_stimulus=False`` silences the background for ``stimulus_s`` from every onset
+    (the paper's "during these intervals all inputs fire at 4 Hz" read strictly).
+    """
     if sum(set_sizes) != n_in or len(set_sizes) != 3 or min(set_sizes) < 1:
         raise ValueError(f"set_sizes must be three positive sizes adding up to n_in={n_in}, got {set_sizes}")
     if n_trials < 1:
@@ -170,19 +181,42 @@ def make_xor_task(
         dt_s=dt,
         noise_seed=int(rng.integers(2**63)),
         n_cycle=whole_steps(report_every_s, dt, "report_every_s"),
+        quiet_steps=0 if background_in_stimulus else whole_steps(stimulus_s, dt, "stimulus_s"),
     )
 
 
-def xor_trial_outcomes(task: XorTask, output: np.ndarray, n0: int = 0) -> np.ndarray:
-    """Per-trial correctness from an output raster of steps ``n0 ..``: the correct neuron spiked
-    in the window and the other did not. Trials whose window is not fully covered are left out;
-    returns a bool array over the covered trials, in order.
-    """
-    n1 = n0 + output.shape[0]
+def _covered_trials(task: XorTask, n0: int, n1: int):
+    """Onsets and labels of the trials whose window lies within steps ``n0 .. n1-1``."""
     covered = (task.onset_steps >= n0) & (task.onset_steps + task.window_steps <= n1)
-    outcomes = []
-    for onset, label in zip(task.onset_steps[covered], task.labels[covered]):
-        window = output[onset - n0: onset - n0 + task.window_steps]
-        fired = window.any(axis=0)
-        outcomes.append(bool(fired[label]) and not bool(fired[1 - label]))
-    return np.array(outcomes, dtype=bool)
+    return task.onset_steps[covered], task.labels[covered]
+
+
+def xor_window_responses(task: XorTask, output: np.ndarray, n0: int = 0) -> np.ndarray:
+    """Which output neurons spiked in each trial's window ``(n_covered_trials, n_out)``, from an
+    output raster of steps ``n0 ..``. Trials whose window is not fully covered are left out.
+    """
+    onsets, _ = _covered_trials(task, n0, n0 + output.shape[0])
+    fired = [output[onset - n0: onset - n0 + task.window_steps].any(axis=0) for onset in onsets]
+    return np.array(fired, dtype=bool).reshape(len(onsets), output.shape[1])
+
+
+def xor_trial_outcomes(task: XorTask, output: np.ndarray, n0: int = 0) -> np.ndarray:
+    """Per-trial correctness (the trials of :func:`xor_window_responses`): the correct neuron
+    spiked in the window and the other did not.
+    """
+    fired = xor_window_responses(task, output, n0)
+    _, labels = _covered_trials(task, n0, n0 + output.shape[0])
+    rows = np.arange(labels.size)
+    return fired[rows, labels] & ~fired[rows, 1 - labels]
+
+
+def xor_late_responses(task: XorTask, output: np.ndarray, n0: int = 0, after_s: float = 15e-3) -> np.ndarray:
+    """Per trial (the trials of :func:`xor_window_responses`): the correct neuron was silent in the
+    window but spiked within ``after_s`` after it closed (as far as ``output`` reaches): a late answer.
+    """
+    after = whole_steps(after_s, task.dt_s, "after_s")
+    late = []
+    for onset, label in zip(*_covered_trials(task, n0, n0 + output.shape[0])):
+        end = onset - n0 + task.window_steps
+        late.append(not output[onset - n0: end, label].any() and bool(output[end: end + after, label].any()))
+    return np.array(late, dtype=bool)

@@ -98,8 +98,13 @@ def test_fig5_quick():
     result = fig5.run(quick=True, seeds=1, trials=200, progress=False)
     a = result.arrays
     for name in fig5.CONDITIONS:
-        assert a[f"correct_{name}"].shape == (1, 200)
+        assert a[f"correct_{name}"].shape == a[f"late_{name}"].shape == (1, 200)
+        assert not np.any(a[f"correct_{name}"] & a[f"late_{name}"])          # a late answer is a wrong trial
     assert a["last_random_S_1"].shape[1] == 4 and a["last_no_hidden_S_1"].shape[1] == 2
+    assert a["B_random"].shape == a["B_random_reg"].shape == (1, 2, 4) and "B_symmetric" not in a
+    np.testing.assert_array_equal(a["B_random"], a["B_random_reg"])             # run i: the same draw
+    B = np.array([[[1.0, 2, 3, 4], [1, -1, 1, -1]], [[1, -1, 1, -1], [-1, -2, -3, -4]], [[1, -1, 1, -1]] * 2])
+    assert fig5.one_sign_feedback(B).tolist() == [True, True, False]
     acc = fig5.accuracy_curves(np.array([[True] * 150 + [False] * 50]), block=100)
     np.testing.assert_allclose(acc, [[1.0, 0.5]])
     assert set(result.summary) == set(fig5.CONDITIONS)

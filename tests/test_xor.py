@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from superspike_ref.xor import make_xor_task, xor_trial_outcomes
+from superspike_ref.xor import make_xor_task, xor_late_responses, xor_trial_outcomes, xor_window_responses
 
 
 @pytest.fixture
@@ -38,6 +38,20 @@ def test_background_rate_and_determinism(task):
     assert np.array_equal(again.input_block(0, 5000), task.input_block(0, 5000))
     other = make_xor_task(np.random.default_rng(1), 30)
     assert not np.array_equal(other.input_block(0, 5000), task.input_block(0, 5000))
+
+
+def test_background_can_be_silenced_during_the_stimulus(task):
+    quiet = make_xor_task(np.random.default_rng(0), 30, background_in_stimulus=False)
+    x, y = task.input_block(0, task.n_steps), quiet.input_block(0, task.n_steps)
+    assert quiet.quiet_steps == 100
+    in_stimulus = np.zeros(task.n_steps, dtype=bool)
+    for onset in task.onset_steps:
+        in_stimulus[onset: onset + 100] = True
+    assert np.array_equal(x[~in_stimulus], y[~in_stimulus])          # same background elsewhere
+    stimulus_spikes = sum(task._active(p).sum() for p in task.patterns)
+    assert y[in_stimulus].sum() == stimulus_spikes < x[in_stimulus].sum()   # only the pattern inside
+    chunks = np.concatenate([quiet.input_block(a, min(a + 777, task.n_steps)) for a in range(0, task.n_steps, 777)])
+    assert np.array_equal(y, chunks)
 
 
 def test_error_impulses_window_of_opportunity(task):
@@ -79,6 +93,26 @@ def test_outcomes(task):
     out[task.onset_steps[0] + 60, 1 - task.labels[0]] = True
     outcome = xor_trial_outcomes(task, out)
     assert not outcome[0] and outcome[1:].all()
+    fired = xor_window_responses(task, out)
+    assert fired.shape == (len(task.onset_steps), 2) and fired[0].all()
+    assert np.array_equal(fired[1:, 0], task.labels[1:] == 0) and np.array_equal(fired[1:, 1], task.labels[1:] == 1)
+    assert xor_window_responses(task, out[:500]).shape == (0, 2)               # no window covered
+
+
+def test_late_responses(task):
+    out = np.zeros((task.n_steps, 2), dtype=bool)
+    assert not xor_late_responses(task, out).any()
+    end = task.onset_steps + task.window_steps
+    out[end[:3] + 20, task.labels[:3]] = True                     # 2 ms late: a late answer
+    out[end[3] + 200, task.labels[3]] = True                      # 20 ms late: not within 15 ms
+    out[end[4] + 20, 1 - task.labels[4]] = True                   # the wrong neuron, late
+    out[task.onset_steps[5] + 50, task.labels[5]] = True          # in time, and again late
+    out[end[5] + 20, task.labels[5]] = True
+    late = xor_late_responses(task, out)
+    assert late.shape == xor_trial_outcomes(task, out).shape
+    assert late[:3].all() and not late[3:].any()
+    n0 = task.onset_steps[0] + 1                                   # the first trial is not covered
+    assert np.array_equal(xor_late_responses(task, out[n0:], n0), late[1:])
 
 
 def test_bad_arguments():

@@ -16,10 +16,10 @@ import numpy as np
 
 from ..network import Network
 from ..params import Params
-from ..xor import make_xor_task, xor_trial_outcomes
+from ..xor import make_xor_task, xor_late_responses, xor_trial_outcomes
 from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
 
-__all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
+__all__ = ["run", "figure", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
 RHO_REGULARISER = 0.05
 """ρ of the regularised condition in SPEC units (the original code's ρ = 1, SPEC §5)."""
@@ -49,13 +49,16 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
     bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, size["trials"], per_chunk)] + [task.n_steps]
     n_runs = size["seeds"]
     state = {"config": config, "chunks_done": 0, "groups": [], "outcomes": {n: [] for n in CONDITIONS},
-             "cost": {n: [] for n in CONDITIONS}, "last_spikes": {}}
+             "late": {n: [] for n in CONDITIONS}, "cost": {n: [] for n in CONDITIONS}, "last_spikes": {}}
+    feedback_matrices = {}
     for name, (feedback, hidden, rho) in CONDITIONS.items():
         params = base.replace(rho=rho)
         layers = (task.n_in, N_HIDDEN, task.n_out) if hidden else (task.n_in, task.n_out)
         networks = [Network.create(layers, np.random.default_rng([seed, i]), params, feedback=feedback)
                     for i in range(n_runs)]
         state["groups"].append({"name": name, "engine": batch_engine(networks, task, engine)})
+        if feedback == "random":
+            feedback_matrices[name] = np.stack([net.feedback_matrices[0] for net in networks])
 
     def advance(state: dict) -> None:
         j = state["chunks_done"]
@@ -66,6 +69,8 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
             out_key = max(k for k in results[0].traces if k.startswith("S_"))
             state["outcomes"][group["name"]].append(
                 np.stack([xor_trial_outcomes(task, r.traces[out_key], n0) for r in results]))
+            state["late"][group["name"]].append(
+                np.stack([xor_late_responses(task, r.traces[out_key], n0) for r in results]))
             state["cost"][group["name"]].append(np.stack([r.vr_distance for r in results]))
             if last:  # the last 2 s of run 0, every layer, for the activity panel
                 keep = min(n1 - n0, 20000)
@@ -82,20 +87,36 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
     }
     for name in CONDITIONS:
         arrays[f"correct_{name}"] = np.concatenate(state["outcomes"][name], axis=1)
+        arrays[f"late_{name}"] = np.concatenate(state["late"][name], axis=1)
         arrays[f"cost_{name}"] = np.concatenate(state["cost"][name], axis=1)
         arrays.update({f"last_{name}_{k}": v for k, v in state["last_spikes"][name].items()})
+    arrays.update({f"B_{name}": B for name, B in feedback_matrices.items()})
     result = ExperimentResult("fig5", arrays, summarise(arrays), config)
     if out is not None:
         save_result(result, f"{out}/fig5.npz")
     return result
 
 
+def one_sign_feedback(B: np.ndarray) -> np.ndarray:
+    """Per run, whether all feedback weights of some output have one sign (``B`` ``(runs, n_out, n_hidden)``).
+
+    Such an output sends every hidden unit the same direction of change whenever it errs, the
+    two-output analogue of Fig 4's all-negative feedback (probability ``1 - (1 - 2^(1-n_h))^n_out``,
+    0.23 for 4 hidden units and 2 outputs).
+    """
+    return np.any(np.all(B > 0, axis=2) | np.all(B < 0, axis=2), axis=1)
+
+
 def summarise(arrays: dict) -> dict:
-    """Per condition: final accuracy (mean over the last trials), runs at ≥ 95 %, final cost."""
+    """Per condition: final accuracy (mean over the last trials), runs at ≥ 95 %, final cost, the
+    share of wrong final trials that were late answers and, for random feedback, failures with
+    one-sign feedback (:func:`one_sign_feedback`)."""
     summary = {}
     for name in CONDITIONS:
         correct = arrays[f"correct_{name}"]
-        final = correct[:, -min(FINAL_TRIALS, correct.shape[1] // 2):].mean(axis=1)
+        last = -min(FINAL_TRIALS, correct.shape[1] // 2)
+        final = correct[:, last:].mean(axis=1)
+        wrong = ~correct[:, last:]
         cost = arrays[f"cost_{name}"]
         summary[name] = {
             "runs": int(correct.shape[0]),
@@ -103,7 +124,12 @@ def summarise(arrays: dict) -> dict:
             "final_accuracy_min": float(final.min()),
             "runs_at_least_95pct": int(np.sum(final >= 0.95)),
             "final_cost_mean": float(cost[:, -20:].mean()),
+            "final_wrong_trials_late": float(arrays[f"late_{name}"][:, last:][wrong].sum() / max(wrong.sum(), 1)),
         }
+        if f"B_{name}" in arrays:
+            one_sign = one_sign_feedback(arrays[f"B_{name}"])
+            summary[name]["runs_one_sign_feedback"] = int(one_sign.sum())
+            summary[name]["below_95pct_with_one_sign_feedback"] = int(np.sum(one_sign & (final < 0.95)))
     return summary
 
 
