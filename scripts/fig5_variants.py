@@ -4,11 +4,11 @@ Same seed, networks and (unless a task option changes it) trial sequence as
 ``python -m superspike_ref reproduce fig5``. Prints per run the final accuracy (last 500 trials),
 whether its random feedback has one sign for some output (``fig5.one_sign_feedback``), and its
 wrong final trials by kind: misses (the correct neuron silent in the window), of them late answers
-(``xor_late_responses``), and false alarms (the other neuron spiked in the window); then the mean and
-how many runs reach 95 %.
+(``xor_late_responses``), and false alarms (the other neuron spiked in the window), and the output
+spikes outside every window during the final trials; then the mean and how many runs reach 95 %.
 
     .venv/bin/python scripts/fig5_variants.py [--feedback random] [--rho 0] [--gate 0] [--trials 5000]
-        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--r0 1e-3] [--hidden 4]
+        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--r0 1e-3] [--hidden 4] [--train-window-ms 25]
 
 Each run takes about 2-3 min (5000 trials) on one core. The original code's error gate is 1e-7 in
 its own error units, 1e-7 τ_rise/dt = 5e-6 here (SPEC §5); ``--rho 0.05`` is its ρ = 1.
@@ -16,13 +16,14 @@ its own error units, 1e-7 τ_rise/dt = 5e-6 here (SPEC §5); ``--rho 0.05`` is i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 
 from superspike_ref.experiments import fig5
 from superspike_ref.experiments.common import batch_engine
 from superspike_ref.network import Network
-from superspike_ref.params import Params
+from superspike_ref.params import Params, whole_steps
 from superspike_ref.xor import make_xor_task, xor_late_responses, xor_window_responses
 
 
@@ -37,22 +38,33 @@ def main() -> None:
     parser.add_argument("--set-sizes", type=int, nargs=3, default=(34, 33, 33), metavar=("T", "A", "B"))
     parser.add_argument("--r0", type=float, default=Params().r0)
     parser.add_argument("--hidden", type=int, default=fig5.N_HIDDEN)
+    parser.add_argument("--train-window-ms", type=float, default=None,
+                        help="window of opportunity of the error (scoring keeps the 25 ms window)")
     args = parser.parse_args()
     seed, runs = 5, fig5.FULL["seeds"]                                       # fig5.run's defaults
     base = Params()
     task = make_xor_task(np.random.default_rng(seed), args.trials, base, set_sizes=tuple(args.set_sizes),
                          background_Hz=args.background_hz, background_in_stimulus=not args.no_background_in_stimulus)
+    scored = task
+    if args.train_window_ms is not None:
+        task = dataclasses.replace(task, window_steps=whole_steps(args.train_window_ms * 1e-3, base.dt_s, "window"))
     params = base.replace(rho=args.rho, e_gate=args.gate, r0=args.r0)
     networks = [Network.create((task.n_in, args.hidden, task.n_out), np.random.default_rng([seed, i]), params,
                                feedback=args.feedback) for i in range(runs)]
     engine = batch_engine(networks, task)
     per_chunk = fig5.FULL["trials_per_chunk"]
-    bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, args.trials, per_chunk)] + [task.n_steps]
-    fired, late = [], []
+    bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, args.trials, per_chunk)] + [scored.n_steps]
+    fired, late, outside = [], [], np.zeros(runs, dtype=int)
+    final_from = int(scored.onset_steps[-fig5.FINAL_TRIALS])
     for n0, n1 in zip(bounds[:-1], bounds[1:]):
         results = engine.run(n1 - n0, record=("S",))
-        fired.append(np.stack([xor_window_responses(task, r.traces["S_2"], n0) for r in results]))
-        late.append(np.stack([xor_late_responses(task, r.traces["S_2"], n0) for r in results]))
+        if n0 >= final_from:                       # output spikes outside every window, during the final trials
+            in_window = np.zeros(n1 - n0, dtype=bool)
+            for onset in scored.onset_steps[(scored.onset_steps >= n0) & (scored.onset_steps < n1)]:
+                in_window[onset - n0: onset - n0 + scored.window_steps] = True
+            outside += [int(r.traces["S_2"][~in_window].sum()) for r in results]
+        fired.append(np.stack([xor_window_responses(scored, r.traces["S_2"], n0) for r in results]))
+        late.append(np.stack([xor_late_responses(scored, r.traces["S_2"], n0) for r in results]))
     fired = np.concatenate(fired, axis=1)[:, -fig5.FINAL_TRIALS:]          # (runs, trials, 2)
     late = np.concatenate(late, axis=1)[:, -fig5.FINAL_TRIALS:]
     labels = task.labels[-fig5.FINAL_TRIALS:]
@@ -63,16 +75,16 @@ def main() -> None:
     one_sign = (fig5.one_sign_feedback(np.stack([net.feedback_matrices[0] for net in networks]))
                 if args.feedback == "random" else np.zeros(runs, bool))
     print(" ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()))
-    print("run  final accuracy  one-sign feedback  wrong trials  misses (late)  false alarms")
+    print("run  final accuracy  one-sign feedback  wrong trials  misses (late)  false alarms  spikes outside windows")
     for i in range(runs):
         print(f"{i:3d}  {final[i]:14.3f}  {'yes' if one_sign[i] else 'no':>17s}  {np.sum(~correct[i]):12d}  "
-              f"{miss[i].sum():6d} ({late[i].sum():3d})  {false_alarm[i].sum():12d}")
+              f"{miss[i].sum():6d} ({late[i].sum():3d})  {false_alarm[i].sum():12d}  {outside[i]:22d}")
     print(f"mean {final.mean():.3f}, runs >= 95 %: {int(np.sum(final >= 0.95))} of {runs}; without one-sign feedback: "
           f"mean {final[~one_sign].mean():.3f}, {int(np.sum(final[~one_sign] >= 0.95))} of {int(np.sum(~one_sign))} >= 95 %")
     good = final >= 0.9
     if good.any():
         print(f"runs >= 90 %: {miss[good].sum()} misses ({late[good].sum()} late) and {false_alarm[good].sum()} false "
-              f"alarms in {np.sum(~correct[good])} wrong final trials")
+              f"alarms in {np.sum(~correct[good])} wrong final trials; {outside[good].sum()} spikes outside windows")
 
 
 if __name__ == "__main__":
