@@ -8,7 +8,7 @@ wrong final trials by kind: misses (the correct neuron silent in the window), of
 spikes outside every window during the final trials; then the mean and how many runs reach 95 %.
 
     .venv/bin/python scripts/fig5_variants.py [--feedback random] [--rho 0] [--gate 0] [--trials 5000]
-        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--r0 1e-3] [--hidden 4] [--train-window-ms 25]
+        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--iti-s 0.1 0.2] [--r0 1e-3] [--hidden 4] [--train-window-ms 25]
 
 Each run takes about 2-3 min (5000 trials) on one core. The original code's error gate is 1e-7 in
 its own error units, 1e-7 τ_rise/dt = 5e-6 here (SPEC §5); ``--rho 0.05`` is its ρ = 1.
@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--no-background-in-stimulus", action="store_true")
     parser.add_argument("--set-sizes", type=int, nargs=3, default=(34, 33, 33), metavar=("T", "A", "B"))
     parser.add_argument("--r0", type=float, default=Params().r0)
+    parser.add_argument("--iti-s", type=float, nargs=2, default=(0.1, 0.2), metavar=("LOW", "HIGH"),
+                        help="inter-trial interval range (s)")
     parser.add_argument("--hidden", type=int, default=fig5.N_HIDDEN)
     parser.add_argument("--train-window-ms", type=float, default=None,
                         help="window of opportunity of the error (scoring keeps the 25 ms window)")
@@ -44,7 +46,8 @@ def main() -> None:
     seed, runs = 5, fig5.FULL["seeds"]                                       # fig5.run's defaults
     base = Params()
     task = make_xor_task(np.random.default_rng(seed), args.trials, base, set_sizes=tuple(args.set_sizes),
-                         background_Hz=args.background_hz, background_in_stimulus=not args.no_background_in_stimulus)
+                         background_Hz=args.background_hz, background_in_stimulus=not args.no_background_in_stimulus,
+                         iti_s=tuple(args.iti_s))
     scored = task
     if args.train_window_ms is not None:
         task = dataclasses.replace(task, window_steps=whole_steps(args.train_window_ms * 1e-3, base.dt_s, "window"))
