@@ -8,7 +8,8 @@ wrong final trials by kind: misses (the correct neuron silent in the window), of
 spikes outside every window during the final trials; then the mean and how many runs reach 95 %.
 
     .venv/bin/python scripts/fig5_variants.py [--feedback random] [--rho 0] [--gate 0] [--trials 5000]
-        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--iti-s 0.1 0.2] [--r0 1e-3] [--hidden 4] [--train-window-ms 25]
+        [--background-hz 4] [--no-background-in-stimulus] [--set-sizes 34 33 33] [--iti-s 0.1 0.2]
+        [--r0 1e-3] [--hidden 4] [--train-window-ms 25]
 
 Each run takes about 2-3 min (5000 trials) on one core. The original code's error gate is 1e-7 in
 its own error units, 1e-7 τ_rise/dt = 5e-6 here (SPEC §5); ``--rho 0.05`` is its ρ = 1.
