@@ -224,16 +224,19 @@ def fig4_figure(arrays: dict, params, run_index: int = 0):
     return fig
 
 
-def fig5_figure(arrays: dict, params, conditions, accuracy_curves, block: int = 100):
+def fig5_figure(arrays: dict, params, conditions, accuracy_curves, block: int = 100, run_index: int = 0,
+                run_accuracy: float | None = None):
     """Paper Fig 5 from a result of :mod:`superspike_ref.experiments.fig5`: the last second of activity
-    with random feedback (input, hidden, output spikes; stimuli shaded) and accuracy per condition."""
+    of random-feedback run ``run_index`` (input, hidden, output spikes; windows shaded; its final accuracy
+    in the title if given) and accuracy per condition (runs grey, mean black; the mean of ``random_reg``
+    also in green on the random panel)."""
     fig = plt.figure(figsize=(13, 7), layout="constrained")
     grid = fig.add_gridspec(3, 3)
     n0 = int(arrays["last_n0"])
     span = min(10000, arrays["input_last"].shape[0])
     for row, (key, label) in enumerate((("S_2", "output"), ("S_1", "hidden"), ("input", "input"))):
         ax = fig.add_subplot(grid[row, 0])
-        raster = arrays["input_last"] if key == "input" else arrays[f"last_random_{key}"]
+        raster = arrays["input_last"] if key == "input" else arrays[f"last_random_{key}"][run_index]
         plot_raster(raster[-span:], params.dt_s, ax=ax, t0_s=(n0 + raster.shape[0] - span) * params.dt_s,
                     marker_size=6 if key != "input" else 2)
         t_lo, t_hi = (n0 + raster.shape[0] - span) * params.dt_s, (n0 + raster.shape[0]) * params.dt_s
@@ -243,13 +246,19 @@ def fig5_figure(arrays: dict, params, conditions, accuracy_curves, block: int = 
                 ax.axvspan(t * _MS, (t + arrays["window_steps"] * params.dt_s) * _MS, color=f"C{label_k}", alpha=0.15)
         ax.set_ylabel(f"{label} neuron")
         if row == 0:
-            ax.set_title("b  random feedback, end of training (shade: window, colour: class)")
-    for i, name in enumerate(conditions):
-        ax = fig.add_subplot(grid[i % 3, 1 + i // 3]) if i < 6 else None
+            ax.set_yticks(range(raster.shape[1]))
+            note = "" if run_accuracy is None else f" (final accuracy {run_accuracy:.2f})"
+            ax.set_title(f"b  random feedback, run {run_index}{note}", fontsize=10)
+    for i, name in enumerate(conditions[:6]):
+        ax = fig.add_subplot(grid[i % 3, 1 + i // 3])
         acc = accuracy_curves(arrays[f"correct_{name}"], block)
         trials = (np.arange(acc.shape[1]) + 1) * block
         ax.plot(trials, acc.T, color="0.7", lw=0.5)
-        ax.plot(trials, acc.mean(axis=0), color="k", lw=1.5)
+        ax.plot(trials, acc.mean(axis=0), color="k", lw=1.5, label="mean")
+        if name == "random" and "random_reg" in conditions:
+            ax.plot(trials, accuracy_curves(arrays["correct_random_reg"], block).mean(axis=0), color="C2", lw=1.5,
+                    label="mean with regulariser")
+            ax.legend(fontsize=7, loc="lower right")
         ax.axhline(0.5, color="C3", ls=":", lw=0.8)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("trial")

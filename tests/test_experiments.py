@@ -100,7 +100,8 @@ def test_fig5_quick():
     for name in fig5.CONDITIONS:
         assert a[f"correct_{name}"].shape == a[f"late_{name}"].shape == (1, 200)
         assert not np.any(a[f"correct_{name}"] & a[f"late_{name}"])          # a late answer is a wrong trial
-    assert a["last_random_S_1"].shape[1] == 4 and a["last_no_hidden_S_1"].shape[1] == 2
+    assert a["last_random_S_1"].shape[::2] == (1, 4) and a["last_no_hidden_S_1"].shape[::2] == (1, 2)   # (runs, steps, n)
+    np.testing.assert_array_equal(fig5.final_accuracy(a["correct_random"]), a["correct_random"][:, -100:].mean(axis=1))
     assert a["B_random"].shape == a["B_random_reg"].shape == (1, 2, 4) and "B_symmetric" not in a
     np.testing.assert_array_equal(a["B_random"], a["B_random_reg"])             # run i: the same draw
     B = np.array([[[1.0, 2, 3, 4], [1, -1, 1, -1]], [[1, -1, 1, -1], [-1, -2, -3, -4]], [[1, -1, 1, -1]] * 2])

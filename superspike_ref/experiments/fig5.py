@@ -19,7 +19,7 @@ from ..params import Params
 from ..xor import make_xor_task, xor_late_responses, xor_trial_outcomes
 from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
 
-__all__ = ["run", "figure", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
+__all__ = ["run", "figure", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
 RHO_REGULARISER = 0.05
 """ρ of the regularised condition in SPEC units (the original code's ρ = 1, SPEC §5)."""
@@ -72,9 +72,10 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
             state["late"][group["name"]].append(
                 np.stack([xor_late_responses(task, r.traces[out_key], n0) for r in results]))
             state["cost"][group["name"]].append(np.stack([r.vr_distance for r in results]))
-            if last:  # the last 2 s of run 0, every layer, for the activity panel
+            if last:  # the last 2 s of every run and layer, for the activity panel
                 keep = min(n1 - n0, 20000)
-                state["last_spikes"][group["name"]] = {k: v[-keep:] for k, v in results[0].traces.items()}
+                state["last_spikes"][group["name"]] = {k: np.stack([r.traces[k][-keep:] for r in results])
+                                                       for k in results[0].traces}
                 state["last_spikes"]["n0"] = n1 - keep
 
     state = run_chunks(state, advance, len(bounds) - 1, out_dir=out, resume=resume, progress=progress, desc="fig5")
@@ -107,6 +108,11 @@ def one_sign_feedback(B: np.ndarray) -> np.ndarray:
     return np.any(np.all(B > 0, axis=2) | np.all(B < 0, axis=2), axis=1)
 
 
+def final_accuracy(correct: np.ndarray) -> np.ndarray:
+    """Per run, the fraction of correct trials among the last ``FINAL_TRIALS`` (at most half the run)."""
+    return correct[:, -min(FINAL_TRIALS, correct.shape[1] // 2):].mean(axis=1)
+
+
 def summarise(arrays: dict) -> dict:
     """Per condition: final accuracy (mean over the last trials), runs at ≥ 95 %, final cost, the
     share of wrong final trials that were late answers and, for random feedback, failures with
@@ -115,7 +121,7 @@ def summarise(arrays: dict) -> dict:
     for name in CONDITIONS:
         correct = arrays[f"correct_{name}"]
         last = -min(FINAL_TRIALS, correct.shape[1] // 2)
-        final = correct[:, last:].mean(axis=1)
+        final = final_accuracy(correct)
         wrong = ~correct[:, last:]
         cost = arrays[f"cost_{name}"]
         summary[name] = {
@@ -140,7 +146,11 @@ def accuracy_curves(correct: np.ndarray, block: int = 100) -> np.ndarray:
 
 
 def figure(result: ExperimentResult):
-    """The paper's Fig 5: activity at the end (b) and accuracy curves per condition (c-f)."""
+    """The paper's Fig 5: activity at the end (b, the random-feedback run with the best final accuracy)
+    and accuracy curves per condition (c-f; the regularised runs' mean in green on the random panel)."""
     from ..plotting import fig5_figure
 
-    return fig5_figure(result.arrays, Params.from_dict(result.config["params"]), list(CONDITIONS), accuracy_curves)
+    final = final_accuracy(result.arrays["correct_random"])
+    best = int(np.argmax(final))
+    return fig5_figure(result.arrays, Params.from_dict(result.config["params"]), list(CONDITIONS), accuracy_curves,
+                       run_index=best, run_accuracy=float(final[best]))
