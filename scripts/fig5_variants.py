@@ -79,8 +79,7 @@ def main() -> None:
     networks = [Network.create((task.n_in, args.hidden, task.n_out), np.random.default_rng([seed, i]), params,
                                feedback=args.feedback) for i in range(runs)]
     engine = batch_engine(networks, task)
-    per_chunk = fig5.FULL["trials_per_chunk"]
-    bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, args.trials, per_chunk)] + [scored.n_steps]
+    bounds = fig5.chunk_bounds(task, fig5.FULL["trials_per_chunk"], scored.n_steps)
     fired, late, outside = [], [], np.zeros(runs, dtype=int)
     n_final = min(fig5.FINAL_TRIALS, args.trials)
     final_from = int(scored.onset_steps[-n_final])

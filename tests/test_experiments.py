@@ -9,6 +9,7 @@ import pytest
 from superspike_ref.__main__ import main
 from superspike_ref.experiments import fig2
 from superspike_ref.experiments.common import load_result, moving_average
+from superspike_ref.xor import make_xor_task
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,9 @@ def test_fig5_quick():
     np.testing.assert_array_equal(a["B_random"], a["B_random_reg"])             # run i: the same draw
     B = np.array([[[1.0, 2, 3, 4], [1, -1, 1, -1]], [[1, -1, 1, -1], [-1, -2, -3, -4]], [[1, -1, 1, -1]] * 2])
     assert fig5.one_sign_feedback(B).tolist() == [True, True, False]
+    task = make_xor_task(np.random.default_rng(0), 250)
+    assert fig5.chunk_bounds(task, 100) == [0, task.onset_steps[100], task.onset_steps[200], task.n_steps]
+    assert fig5.chunk_bounds(task, 100, task.n_steps + 7)[-1] == task.n_steps + 7
     acc = fig5.accuracy_curves(np.array([[True] * 150 + [False] * 50]), block=100)
     np.testing.assert_allclose(acc, [[1.0, 0.5]])
     assert set(result.summary) == set(fig5.CONDITIONS)

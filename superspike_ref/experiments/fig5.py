@@ -19,7 +19,7 @@ from ..params import Params
 from ..xor import make_xor_task, xor_late_responses, xor_trial_outcomes
 from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
 
-__all__ = ["run", "figure", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
+__all__ = ["run", "figure", "chunk_bounds", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
 RHO_REGULARISER = 0.05
 """ρ of the regularised condition in SPEC units (the original code's ρ = 1, SPEC §5)."""
@@ -45,8 +45,7 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
     base = Params()
     config = experiment_config("fig5", size, seed, engine, base)
     task = make_xor_task(np.random.default_rng(seed), size["trials"], base)
-    per_chunk = size["trials_per_chunk"]
-    bounds = [0] + [int(task.onset_steps[k]) for k in range(per_chunk, size["trials"], per_chunk)] + [task.n_steps]
+    bounds = chunk_bounds(task, size["trials_per_chunk"])
     n_runs = size["seeds"]
     state = {"config": config, "chunks_done": 0, "groups": [], "outcomes": {n: [] for n in CONDITIONS},
              "late": {n: [] for n in CONDITIONS}, "cost": {n: [] for n in CONDITIONS}, "last_spikes": {}}
@@ -108,9 +107,21 @@ def one_sign_feedback(B: np.ndarray) -> np.ndarray:
     return np.any(np.all(B > 0, axis=2) | np.all(B < 0, axis=2), axis=1)
 
 
+def chunk_bounds(task, trials_per_chunk: int, n_steps: int | None = None) -> list:
+    """Step bounds of chunks of ``trials_per_chunk`` trials, each starting at a trial onset, so no
+    window straddles two chunks; the last ends at ``n_steps`` (default: the last window's end)."""
+    onsets = task.onset_steps[trials_per_chunk::trials_per_chunk]
+    return [0] + [int(n) for n in onsets] + [task.n_steps if n_steps is None else n_steps]
+
+
+def _final_trials(per_trial: np.ndarray) -> np.ndarray:
+    """The last ``FINAL_TRIALS`` trials (at most half the run) of a ``(runs, trials)`` array."""
+    return per_trial[:, -min(FINAL_TRIALS, per_trial.shape[1] // 2):]
+
+
 def final_accuracy(correct: np.ndarray) -> np.ndarray:
     """Per run, the fraction of correct trials among the last ``FINAL_TRIALS`` (at most half the run)."""
-    return correct[:, -min(FINAL_TRIALS, correct.shape[1] // 2):].mean(axis=1)
+    return _final_trials(correct).mean(axis=1)
 
 
 def summarise(arrays: dict) -> dict:
@@ -120,9 +131,8 @@ def summarise(arrays: dict) -> dict:
     summary = {}
     for name in CONDITIONS:
         correct = arrays[f"correct_{name}"]
-        last = -min(FINAL_TRIALS, correct.shape[1] // 2)
         final = final_accuracy(correct)
-        wrong = ~correct[:, last:]
+        wrong = ~_final_trials(correct)
         cost = arrays[f"cost_{name}"]
         summary[name] = {
             "runs": int(correct.shape[0]),
@@ -130,7 +140,7 @@ def summarise(arrays: dict) -> dict:
             "final_accuracy_min": float(final.min()),
             "runs_at_least_95pct": int(np.sum(final >= 0.95)),
             "final_cost_mean": float(cost[:, -20:].mean()),
-            "final_wrong_trials_late": float(arrays[f"late_{name}"][:, last:][wrong].sum() / max(wrong.sum(), 1)),
+            "final_wrong_trials_late": float(_final_trials(arrays[f"late_{name}"])[wrong].sum() / max(wrong.sum(), 1)),
         }
         if f"B_{name}" in arrays:
             one_sign = one_sign_feedback(arrays[f"B_{name}"])
