@@ -1,20 +1,29 @@
-"""Command line: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``."""
+"""Command line: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``.
+
+Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance, 2 for a user
+error (bad file, bad field, too large a run, unwritable output: one line on stderr naming the
+file and the field; a JSON object ``{"error": ...}`` on stdout under ``--json``), 130 when
+interrupted with Ctrl-C (a checkpoint written so far stays intact). ``--debug`` shows the
+traceback instead of the one line.
+"""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .conventions import CONVENTIONS
 
+USER_ERRORS = (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, MemoryError, ArithmeticError)
+"""What the library raises for bad input or a run that cannot be done; the CLI reports them in one line."""
 
-def _experiment_names():
-    from .experiments import EXPERIMENTS
-
-    return EXPERIMENTS
+QUICK_OUT = "results-quick"
+"""Default output folder of ``reproduce --quick`` (the committed ``results/`` hold full-scale runs only)."""
 
 
 def _demo(args) -> int:
@@ -28,18 +37,37 @@ def _demo(args) -> int:
     return 0
 
 
+def _check_recording_fits(case_dir, extra_record, max_memory) -> None:
+    """Refuse a case whose recording needs more memory than ``max_memory`` (default: what the machine has)."""
+    from .memory import check_memory
+    from .network import recording_bytes
+    from .validation import load_case
+
+    case = load_case(case_dir)
+    record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
+    check_memory(recording_bytes(case.network.layers, case.n_steps, record),
+                 f"{Path(case_dir) / 'case.json'}: field 'n_steps' ({case.n_steps} steps)", limit_bytes=max_memory)
+
+
 def _run_case(args) -> int:
+    from .checkpoint import atomic_write
     from .validation import run_case
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; name the .npz file to write")
+    _check_recording_fits(args.case_dir, (), args.max_memory)
     traces = run_case(args.case_dir, engine=args.engine, progress=not args.no_progress)
-    np.savez_compressed(args.out, **traces)
-    print(f"wrote {len(traces)} traces to {args.out}")
+    atomic_write(out, lambda f: np.savez_compressed(f, **traces))
+    print(f"wrote {len(traces)} traces to {out}")
     return 0
 
 
 def _validate(args) -> int:
     from .validation import validate
 
+    if (Path(args.against) / "case.json").is_file():
+        _check_recording_fits(args.against, ("W",), args.max_memory)
     report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or ())
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.ok else 1
@@ -47,9 +75,20 @@ def _validate(args) -> int:
 
 def _reproduce(args) -> int:
     from .experiments import EXPERIMENTS
+    from .experiments.common import CHECKPOINT_NAME
 
     module = EXPERIMENTS[args.figure]
-    out = Path(args.out) / args.figure
+    root = Path(args.out if args.out is not None else QUICK_OUT if args.quick else "results")
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"--out {root} is a file, not a folder")
+    out = root / args.figure
+    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / "checkpoint.pkl") if p.exists()]
+    if earlier and args.force:
+        for path in earlier:
+            path.unlink()
+    elif earlier and not args.resume:
+        raise ValueError(f"{earlier[0]} exists: continue that run with --resume, overwrite it with --force, "
+                         "or choose another --out")
     start = time.perf_counter()
     result = module.run(quick=args.quick, seeds=args.seeds, out=out, resume=args.resume, engine=args.engine,
                         progress=not args.no_progress)
@@ -70,10 +109,28 @@ def _print_summary(summary: dict, indent: str = "  ") -> None:
             print(f"{indent}{key:<{width}}  {value:.4g}" if isinstance(value, float) else f"{indent}{key:<{width}}  {value}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m superspike_ref", description=__doc__)
+def _memory_size(text: str) -> int:
+    """``--max-memory`` values: bytes, or a number with K, M, G or T (powers of 1024)."""
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    scale = units.get(text[-1:].upper(), 1)
+    try:
+        value = float(text[:-1] if scale > 1 else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 4G, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive size, got {text!r}")
+    return int(value * scale)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .experiments import EXPERIMENTS
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser = argparse.ArgumentParser(prog="python -m superspike_ref", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="train one neuron on the paper's Fig 2 task and draw the result")
+    demo = sub.add_parser("demo", parents=[common], help="train one neuron on the paper's Fig 2 task and draw the result")
     demo.add_argument("--duration", type=float, default=400.0, help="simulated training time in s (default 400)")
     demo.add_argument("--seed", type=int, default=None, help="seed of the task and the initial weights")
     demo.add_argument("--engine", default="fast", choices=["fast", "literal"],
@@ -81,14 +138,18 @@ def main(argv=None) -> int:
     demo.add_argument("--out", default="superspike_demo.png", help="figure file (default superspike_demo.png)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
-    case = sub.add_parser("run-case", help="run a reference case (SPEC §9) and write its traces")
+    memory = argparse.ArgumentParser(add_help=False)
+    memory.add_argument("--max-memory", type=_memory_size, default=None, metavar="SIZE",
+                        help="refuse a case whose recording needs more (e.g. 4G; default: the memory available)")
+    case = sub.add_parser("run-case", parents=[common, memory], help="run a reference case (SPEC §9) and write its traces")
     case.add_argument("case_dir", help="directory with case.json and arrays.npz")
-    case.add_argument("--out", required=True, help="output .npz of traces")
+    case.add_argument("--out", required=True, help="the .npz file of traces to write (exactly this name)")
     case.add_argument("--engine", default="literal", choices=["literal", "fast"],
                       help="literal (default) or fast (cannot record lambda and m)")
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
     case.set_defaults(func=_run_case)
-    val = sub.add_parser("validate", help="compare your implementation's traces with the reference, stage by stage",
+    val = sub.add_parser("validate", parents=[common, memory],
+                         help="compare your implementation's traces with the reference, stage by stage",
                          description="Run the reference on a case and compare a candidate's traces (SPEC §9). "
                                      "Exit status 0 if every key passes, 1 if one fails, 2 for usage or format errors.")
     val.add_argument("candidate", help="your traces: a .npz with SPEC §9 keys, or a directory of <key>.csv files")
@@ -100,24 +161,43 @@ def main(argv=None) -> int:
     val.add_argument("--skip", nargs="+", metavar="NAME",
                      help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them)")
     val.set_defaults(func=_validate)
-    rep = sub.add_parser("reproduce", help="run a paper figure's experiment, save results and figure")
-    rep.add_argument("figure", choices=sorted(_experiment_names()), help="which figure")
+    rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
+    rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")
     rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")
     rep.add_argument("--seeds", type=int, default=None, help="number of runs per condition (default: the paper's 20)")
-    rep.add_argument("--out", default="results", help="output folder (default ./results)")
-    rep.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder")
+    rep.add_argument("--out", default=None,
+                     help=f"output folder (default ./results, or ./{QUICK_OUT} with --quick); "
+                          "results go to OUT/FIGURE/")
+    again = rep.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder")
+    again.add_argument("--force", action="store_true", help="overwrite an earlier result and checkpoint of this figure")
     rep.add_argument("--engine", default="fast", choices=["fast", "literal"], help="engine (default fast)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_reproduce)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     if getattr(args, "seed", 0) is None:
         from .demo import DEMO_SEED
 
         args.seed = DEMO_SEED
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        where = "; the last checkpoint is intact, continue with --resume" if args.command == "reproduce" else ""
+        print(f"interrupted{where}", file=sys.stderr)
+        return 130
+    except USER_ERRORS as exc:
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "error": message, "exit_status": 2}))
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 

@@ -1,45 +1,183 @@
-"""Checkpoints of long runs: save an experiment's whole state, resume it bit for bit.
+"""Checkpoints of long runs: data only, never code.
 
-A checkpoint file holds a header line (format, SHA-256 of the payload) and a pickled
-payload (engines, results so far, the experiment's configuration). It is written to a
-temporary file and renamed, so an interrupted write never leaves a half file under the
-final name. A truncated or altered file raises a ``ValueError`` that says so, instead of
-resuming from a wrong state. Only load checkpoints you wrote yourself (pickle).
+A checkpoint is an ``.npz`` archive, read with ``allow_pickle=False``: numeric arrays ``a0``,
+``a1``, ... and one JSON header ``_header`` with the format, the package version, the run's
+description (figure, configuration, chunk index), the layout of the saved state and a SHA-256
+of everything. Nothing in it is unpickled or executed: the state is rebuilt by the code that
+resumes the run, and the checkpoint only refills its arrays and numbers.
+
+The state is a tree of dicts (string or integer keys), lists, tuples, numbers, strings, None,
+numeric NumPy arrays and objects that offer ``checkpoint_state()`` (a tree) and
+``restore_checkpoint_state(tree)`` (the engines, :class:`~superspike_ref.experiments.common.Snapshots`).
+On loading, every object must sit where the freshly built state has one of the same class,
+and every array must have the dtype and shape of the fresh one where the fresh state has an
+array.
+
+Files are written atomically: a temporary file in the same folder, flushed and fsynced, renamed
+over the old one, then the folder fsynced, so that an interrupted write (Ctrl-C, SIGKILL, power
+loss) leaves the previous checkpoint intact.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import zipfile
 from pathlib import Path
 
-__all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT"]
+import numpy as np
 
-CHECKPOINT_FORMAT = b"superspike-checkpoint/1"
+from . import __version__
+
+__all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "atomic_write"]
+
+CHECKPOINT_FORMAT = "superspike-checkpoint/2"
+_NUMERIC_KINDS = "biuf"
 
 
-def save_checkpoint(path, state) -> None:
-    """Write ``state`` (any picklable object) atomically to ``path``."""
+def atomic_write(path, write) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
-    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    header = CHECKPOINT_FORMAT + b" " + hashlib.sha256(payload).hexdigest().encode() + b"\n"
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(header + payload)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def load_checkpoint(path):
-    """Read a checkpoint written by :func:`save_checkpoint`, verifying its checksum."""
+def _encode(x, arrays: dict):
+    """The JSON layout of ``x``; its arrays go into ``arrays`` under ``a<i>``."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"checkpoints hold numeric arrays only, got dtype {x.dtype}")
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(x)
+        return {"scalar" if isinstance(x, np.generic) else "array": key}
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    if isinstance(x, (list, tuple)):
+        return {"list" if isinstance(x, list) else "tuple": [_encode(v, arrays) for v in x]}
+    if isinstance(x, dict):
+        if not all(isinstance(k, str) or (isinstance(k, int) and not isinstance(k, bool)) for k in x):
+            raise TypeError("checkpoint dict keys must be str or int")
+        return {"dict": [[k, _encode(v, arrays)] for k, v in x.items()]}
+    if hasattr(x, "checkpoint_state"):
+        return {"object": type(x).__name__, "state": _encode(x.checkpoint_state(), arrays)}
+    raise TypeError(f"cannot checkpoint a {type(x).__name__}")
+
+
+def _decode(layout, arrays, template, where: str):
+    """Rebuild the value described by ``layout``, filling ``template`` (the fresh state) in place."""
+    if layout is None or isinstance(layout, (bool, int, float, str)):
+        return layout
+    if not isinstance(layout, dict) or len(layout) not in (1, 2):
+        raise ValueError(f"malformed state at {where}")
+    tag = next(iter(layout))
+    value = layout[tag]
+    if tag in ("array", "scalar"):
+        if value not in arrays:
+            raise ValueError(f"array {value!r} of {where} is missing")
+        x = arrays[value]
+        if isinstance(template, np.ndarray) and (x.dtype != template.dtype or x.shape != template.shape):
+            raise ValueError(f"{where} is {x.dtype} {x.shape}, this run needs {template.dtype} {template.shape}")
+        return x[()] if tag == "scalar" else x
+    if tag in ("list", "tuple") and isinstance(value, list):
+        fresh = template if isinstance(template, (list, tuple)) else ()
+        items = [_decode(v, arrays, fresh[i] if i < len(fresh) else None, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if tag == "list" else tuple(items)
+    if tag == "dict" and isinstance(value, list):
+        fresh = template if isinstance(template, dict) else {}
+        out = {}
+        for item in value:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))):
+                raise ValueError(f"malformed dict entry at {where}")
+            out[item[0]] = _decode(item[1], arrays, fresh.get(item[0]), f"{where}[{item[0]!r}]")
+        return out
+    if tag == "object" and "state" in layout:
+        if type(template).__name__ != value or not hasattr(template, "restore_checkpoint_state"):
+            raise ValueError(f"{where} holds a {value!r}, this run has a {type(template).__name__}")
+        template.restore_checkpoint_state(_decode(layout["state"], arrays, template.checkpoint_state(), where))
+        return template
+    raise ValueError(f"malformed state at {where} ({tag!r})")
+
+
+def _digest(header: dict, arrays: dict) -> str:
+    h = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key} {a.dtype.str} {a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save_checkpoint(path, about: dict, state, chunk: int) -> None:
+    """Write ``state`` atomically to ``path``, with the run description ``about`` (JSON-ready)
+    and the number of chunks done, ``chunk``, in its header."""
+    arrays = {}
+    header = {"format": CHECKPOINT_FORMAT, "version": __version__, "about": about, "chunk": int(chunk),
+              "state": _encode(state, arrays)}
+    header["sha256"] = _digest(header, arrays)
+    atomic_write(path, lambda f: np.savez(f, _header=np.array(json.dumps(header)), **arrays))
+
+
+def _read(path: Path) -> tuple:
+    """The header and arrays of a checkpoint file, with every way of being unreadable a ValueError."""
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a checkpoint file; delete it or run without --resume")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, "files") or "_header" not in data.files:
+                raise ValueError("no _header entry")
+            text = data["_header"]
+            if text.dtype.kind != "U" or text.shape != ():
+                raise ValueError("_header is not a string")
+            header = json.loads(str(text))
+            arrays = {k: data[k] for k in data.files if k != "_header"}
+    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, ValueError, KeyError) as exc:
+        reason = "object arrays are never loaded" if "allow_pickle" in str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a readable superspike_ref checkpoint ({reason}); "
+                         "delete it or run without --resume") from None
+    if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint; delete it or run without --resume")
+    if any(a.dtype.kind not in _NUMERIC_KINDS for a in arrays.values()):
+        raise ValueError(f"{path}: holds non-numeric arrays; delete it or run without --resume")
+    return header, arrays
+
+
+def load_checkpoint(path, about: dict, template):
+    """Read a checkpoint written by :func:`save_checkpoint` into ``template``, the fresh state.
+
+    Raises ``ValueError`` with one line saying why if the file is unreadable or altered, was
+    written by another package version, or describes another run (``about`` differs: the
+    first differing field is named). Returns the restored state.
+    """
     path = Path(path)
-    data = path.read_bytes()
-    header, sep, payload = data.partition(b"\n")
-    parts = header.split(b" ")
-    if not sep or len(parts) != 2 or parts[0] != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a superspike_ref checkpoint (bad header); delete it or run without --resume")
-    if hashlib.sha256(payload).hexdigest().encode() != parts[1]:
-        raise ValueError(f"{path} is corrupted (checksum mismatch, e.g. a truncated write); "
-                         "delete it or run without --resume")
-    return pickle.loads(payload)
+    header, arrays = _read(path)
+    digest = header.pop("sha256", None)
+    if digest != _digest(header, arrays):
+        raise ValueError(f"{path}: corrupted (checksum mismatch); delete it or run without --resume")
+    if header.get("version") != __version__:
+        raise ValueError(f"{path}: written by superspike_ref {header.get('version')}, this is {__version__}; "
+                         "rerun without --resume")
+    saved, expected = header.get("about"), json.loads(json.dumps(about))
+    if saved != expected:
+        field = _first_difference(saved, expected)
+        raise ValueError(f"{path}: written by another run ({field} differs); use another --out or run without --resume")
+    return _decode(header["state"], arrays, template, "state")
+
+
+def _first_difference(saved, expected, where: str = "") -> str:
+    if isinstance(saved, dict) and isinstance(expected, dict):
+        for key in sorted(set(saved) | set(expected), key=str):
+            if saved.get(key) != expected.get(key):
+                return _first_difference(saved.get(key), expected.get(key), f"{where}.{key}" if where else str(key))
+    return f"{where or 'description'}: checkpoint {saved!r}, this run {expected!r}"

@@ -64,8 +64,8 @@ def interrupt_after_checkpoints(monkeypatch):
         saves = {"n": 0}
         real_save = common.save_checkpoint
 
-        def interrupted(path, state):
-            real_save(path, state)
+        def interrupted(path, about, state, chunk):
+            real_save(path, about, state, chunk)
             saves["n"] += 1
             if saves["n"] == n:
                 raise KeyboardInterrupt

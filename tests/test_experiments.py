@@ -51,11 +51,13 @@ def test_resume_after_interruption_gives_identical_results(tmp_path, monkeypatch
 
 def test_corrupted_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
     fig2.run(quick=True, seeds=1, duration_s=5.0, out=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="another configuration"):
+    with pytest.raises(ValueError, match="another run .config.seeds: checkpoint 1, this run 2"):
         fig2.run(quick=True, seeds=2, duration_s=5.0, out=tmp_path, resume=True, progress=False)
-    path = tmp_path / "checkpoint.pkl"
+    with pytest.raises(ValueError, match="exists: continue that run with --resume"):
+        fig2.run(quick=True, seeds=1, duration_s=5.0, out=tmp_path, progress=False)
+    path = tmp_path / "checkpoint.npz"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(ValueError, match="corrupted"):
+    with pytest.raises(ValueError, match="not a readable superspike_ref checkpoint"):
         fig2.run(quick=True, seeds=1, duration_s=5.0, out=tmp_path, resume=True, progress=False)
     with pytest.raises(ValueError, match="needs a checkpoint"):
         fig2.run(quick=True, out=tmp_path / "empty", resume=True, progress=False)

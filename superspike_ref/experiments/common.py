@@ -6,25 +6,30 @@ snapshots) and one JSON string ``_meta`` with the summary numbers and the config
 and a number traced back to the run that produced it.
 
 Long runs advance in chunks; after every chunk the whole state (engines included) is
-written to ``checkpoint.pkl`` in the output folder, and ``resume=True`` continues from it
-to the same final numbers as an uninterrupted run.
+written to ``checkpoint.npz`` in the output folder (arrays and JSON, never pickle; see
+:mod:`superspike_ref.checkpoint`), and ``resume=True`` continues from it to the same final
+numbers as an uninterrupted run.
 """
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..checkpoint import load_checkpoint, save_checkpoint
+from ..checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from ..fast import BatchFastEngine, FastEngine
 from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
            "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config",
-           "find_result", "cycle_statistics", "run_cycle_jobs"]
+           "find_result", "cycle_statistics", "run_cycle_jobs", "CHECKPOINT_NAME"]
+
+CHECKPOINT_NAME = "checkpoint.npz"
+"""File name of an experiment's checkpoint in its output folder."""
 
 LEARNED_BELOW = 1.0
 """A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
@@ -46,6 +51,13 @@ class _SequentialEngines:
 
     def run(self, n_steps: int, record=(), progress: bool = False) -> list:
         return [e.run(n_steps, record=record, progress=progress) for e in self.engines]
+
+    def checkpoint_state(self) -> list:
+        return self.engines
+
+    def restore_checkpoint_state(self, engines: list) -> None:
+        if len(engines) != len(self.engines):
+            raise ValueError(f"checkpoint has {len(engines)} literal engines, this run {len(self.engines)}")
 
 
 def batch_engine(networks, task, engine: str = "fast"):
@@ -148,6 +160,12 @@ class Snapshots:
         self.cycles, self.runs, self.keys, self.n_cycle = sorted(set(cycles)), list(runs), tuple(keys), n_cycle
         self.taken = {}
 
+    def checkpoint_state(self) -> dict:
+        return self.taken
+
+    def restore_checkpoint_state(self, taken: dict) -> None:
+        self.taken = taken
+
     def run(self, engine, n0: int, n_steps: int, record=()) -> list:
         """Run ``engine`` (at step ``n0``) for ``n_steps``, recording ``record`` throughout and the
         snapshot keys only during kept cycles (so that long chunks stay small in memory).
@@ -198,7 +216,7 @@ def save_result(result: ExperimentResult, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = json.dumps({"name": result.name, "summary": result.summary, "config": result.config,
                        "version": __version__}, sort_keys=True)
-    np.savez_compressed(path, _meta=np.array(meta), **result.arrays)
+    atomic_write(path, lambda f: np.savez_compressed(f, _meta=np.array(meta), **result.arrays))
     return path
 
 
@@ -217,30 +235,36 @@ def find_result(figure: str, start=None) -> Path:
 
 def load_result(path) -> ExperimentResult:
     """Read a result written by :func:`save_result`."""
-    with np.load(path, allow_pickle=False) as data:
-        if "_meta" not in data.files:
-            raise ValueError(f"{path} is not an experiment result (no _meta entry)")
-        meta = json.loads(str(data["_meta"]))
-        arrays = {k: data[k] for k in data.files if k != "_meta"}
-    return ExperimentResult(name=meta["name"], arrays=arrays, summary=meta["summary"], config=meta["config"])
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["_meta"]))
+            arrays = {k: data[k] for k in data.files if k != "_meta"}
+        return ExperimentResult(name=meta["name"], arrays=arrays, summary=meta["summary"], config=meta["config"])
+    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a readable experiment result ({type(exc).__name__})") from None
 
 
 def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool = False, progress: bool = True,
                desc: str = "experiment") -> dict:
     """Call ``advance(state)`` until ``state["chunks_done"] == n_chunks``, checkpointing after each.
 
-    ``state`` is any picklable dict with an integer ``"chunks_done"`` and the experiment's
-    ``"config"``. With ``resume`` and a checkpoint in ``out_dir`` whose configuration equals
-    ``state["config"]``, the run continues from the checkpoint.
+    ``state`` is a dict with an integer ``"chunks_done"``, the experiment's ``"config"`` and
+    whatever :mod:`superspike_ref.checkpoint` can store (engines, arrays, numbers, lists).
+    After every chunk it is written to ``checkpoint.npz`` in ``out_dir``. With ``resume`` the
+    run continues from that checkpoint, which must come from this package version and a run
+    with the same configuration; without it an existing checkpoint is never overwritten.
     """
-    path = None if out_dir is None else Path(out_dir) / "checkpoint.pkl"
+    path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
+    about = {"figure": state["config"]["figure"], "config": state["config"], "n_chunks": n_chunks}
     if resume:
-        if path is None or not path.exists():
-            raise ValueError(f"--resume needs a checkpoint, none at {path}")
-        saved = load_checkpoint(path)
-        if saved.get("config") != state["config"]:
-            raise ValueError(f"{path} was written by a run with another configuration; run without --resume")
-        state = saved
+        if path is None or not path.is_file():
+            old = None if out_dir is None else Path(out_dir) / "checkpoint.pkl"
+            hint = (f" ({old.name} is an older pickle checkpoint, which is never loaded: pickle can run code)"
+                    if old is not None and old.exists() else "")
+            raise ValueError(f"--resume needs a checkpoint, none at {path}{hint}")
+        state = load_checkpoint(path, about, state)
+    elif path is not None and path.exists():
+        raise ValueError(f"{path} exists: continue that run with --resume, or start afresh with --force")
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     from tqdm.auto import tqdm
@@ -250,7 +274,7 @@ def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool =
             advance(state)
             state["chunks_done"] += 1
             if path is not None:
-                save_checkpoint(path, state)
+                save_checkpoint(path, about, state, state["chunks_done"])
             bar.update(1)
     return state
 
