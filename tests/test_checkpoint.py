@@ -4,6 +4,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from superspike_ref import LiteralEngine, Network, Params, __version__
 from superspike_ref.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
@@ -105,3 +107,46 @@ def test_pickles_and_object_arrays_are_never_loaded(tmp_path):
     with pytest.raises(ValueError, match="object arrays are never loaded"):
         load_checkpoint(path, ABOUT, {})
     assert not marker.exists()
+
+
+# --- properties ---------------------------------------------------------------------------
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**62, 2**62), st.floats(allow_nan=False), st.text(max_size=5),
+                    st.builds(lambda n, k: (np.arange(n) % 3).astype(k), st.integers(0, 5), st.sampled_from([np.int64, np.float64, bool])))
+_trees = st.recursive(_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.one_of(st.text(max_size=3), st.integers(0, 9)), inner, max_size=3)),
+    max_leaves=10)
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=_trees)
+def test_any_tree_round_trips(tmp_path, tree):
+    save_checkpoint(tmp_path / "ck.npz", ABOUT, tree, 0)
+    assert _equal(tree, load_checkpoint(tmp_path / "ck.npz", ABOUT, None))
+
+
+@settings(max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damaged_file_is_a_value_error(tmp_path, data):
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, ABOUT, {"w": np.arange(50.0), "n": 3}, 1)
+    raw = bytearray(path.read_bytes())
+    start = data.draw(st.integers(0, len(raw) - 1))
+    patch = data.draw(st.binary(min_size=1, max_size=8))
+    damaged = bytes(raw[:start] + patch + raw[start + len(patch):]) if data.draw(st.booleans()) else bytes(raw[:start])
+    path.write_bytes(damaged)
+    try:
+        back = load_checkpoint(path, ABOUT, {"w": np.zeros(50), "n": 0})
+    except ValueError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
+    else:                                   # a patch equal to the bytes it replaced, or in an unused zip field
+        assert np.array_equal(back["w"], np.arange(50.0)) and back["n"] == 3

@@ -2,7 +2,7 @@
 
 Each module offers ``run(quick=False, seeds=None, out=None, resume=False, ...)`` returning an
 :class:`~superspike_ref.experiments.common.ExperimentResult`, and ``figure(result)``.
-The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume]``.
+The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume | --force]``.
 """
 from . import fig2, fig4, fig5, fig6, fig7, fig8, picture
 
