@@ -75,16 +75,43 @@ def _encode(x, arrays: dict):
     raise TypeError(f"cannot checkpoint a {type(x).__name__}")
 
 
+_NONE = object()
+"""Template of a value the fresh state does not have (a list grown or a key added during the run)."""
+
+
+def _kind(x) -> str:
+    if isinstance(x, np.ndarray):
+        return "array"
+    if isinstance(x, (list, tuple)):
+        return "list"
+    if isinstance(x, dict):
+        return "dict"
+    return "object" if hasattr(x, "restore_checkpoint_state") else "scalar"
+
+
 def _decode(layout, arrays, template, where: str):
-    """Rebuild the value described by ``layout``, filling ``template`` (the fresh state) in place."""
+    """Rebuild the value described by ``layout``, filling ``template`` (the fresh state) in place.
+
+    Where the fresh state has a value, the saved one must be of the same kind (array, list,
+    dict, object or scalar); arrays must also have its dtype and shape.
+    """
     if layout is None or isinstance(layout, (bool, int, float, str)):
-        return layout
-    if not isinstance(layout, dict) or len(layout) not in (1, 2):
+        value, tag = layout, "plain"
+    elif isinstance(layout, dict) and len(layout) in (1, 2):
+        tag = next(iter(layout))
+        value = layout[tag]
+    else:
         raise ValueError(f"malformed state at {where}")
-    tag = next(iter(layout))
-    value = layout[tag]
+    kind = {"plain": "scalar", "scalar": "scalar", "array": "array", "list": "list", "tuple": "list",
+            "dict": "dict", "object": "object"}.get(tag)
+    if kind is None:
+        raise ValueError(f"malformed state at {where} ({tag!r})")
+    if template is not _NONE and kind != _kind(template):
+        raise ValueError(f"{where}: the checkpoint holds kind {kind!r}, this run needs {_kind(template)!r}")
+    if tag == "plain":
+        return value
     if tag in ("array", "scalar"):
-        if value not in arrays:
+        if not isinstance(value, str) or value not in arrays:
             raise ValueError(f"array {value!r} of {where} is missing")
         x = arrays[value]
         if isinstance(template, np.ndarray) and (x.dtype != template.dtype or x.shape != template.shape):
@@ -92,7 +119,7 @@ def _decode(layout, arrays, template, where: str):
         return x[()] if tag == "scalar" else x
     if tag in ("list", "tuple") and isinstance(value, list):
         fresh = template if isinstance(template, (list, tuple)) else ()
-        items = [_decode(v, arrays, fresh[i] if i < len(fresh) else None, f"{where}[{i}]") for i, v in enumerate(value)]
+        items = [_decode(v, arrays, fresh[i] if i < len(fresh) else _NONE, f"{where}[{i}]") for i, v in enumerate(value)]
         return items if tag == "list" else tuple(items)
     if tag == "dict" and isinstance(value, list):
         fresh = template if isinstance(template, dict) else {}
@@ -100,10 +127,10 @@ def _decode(layout, arrays, template, where: str):
         for item in value:
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))):
                 raise ValueError(f"malformed dict entry at {where}")
-            out[item[0]] = _decode(item[1], arrays, fresh.get(item[0]), f"{where}[{item[0]!r}]")
+            out[item[0]] = _decode(item[1], arrays, fresh.get(item[0], _NONE), f"{where}[{item[0]!r}]")
         return out
     if tag == "object" and "state" in layout:
-        if type(template).__name__ != value or not hasattr(template, "restore_checkpoint_state"):
+        if type(template).__name__ != value:
             raise ValueError(f"{where} holds a {value!r}, this run has a {type(template).__name__}")
         template.restore_checkpoint_state(_decode(layout["state"], arrays, template.checkpoint_state(), where))
         return template
@@ -133,9 +160,12 @@ def _read(path: Path) -> tuple:
     """The header and arrays of a checkpoint file, with every way of being unreadable a ValueError."""
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not a checkpoint file; delete it or run without --resume")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":
+            raise ValueError(f"{path}: not an .npz archive, so not a checkpoint; delete it or run without --resume")
     try:
         with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files") or "_header" not in data.files:
+            if "_header" not in data.files:
                 raise ValueError("no _header entry")
             text = data["_header"]
             if text.dtype.kind != "U" or text.shape != ():
@@ -143,7 +173,7 @@ def _read(path: Path) -> tuple:
             header = json.loads(str(text))
             arrays = {k: data[k] for k in data.files if k != "_header"}
     except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, ValueError, KeyError) as exc:
-        reason = "object arrays are never loaded" if "allow_pickle" in str(exc) else type(exc).__name__
+        reason = "it holds pickled data, which is never loaded" if "allow_pickle" in str(exc) else type(exc).__name__
         raise ValueError(f"{path}: not a readable superspike_ref checkpoint ({reason}); "
                          "delete it or run without --resume") from None
     if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
@@ -153,8 +183,9 @@ def _read(path: Path) -> tuple:
     return header, arrays
 
 
-def load_checkpoint(path, about: dict, template):
-    """Read a checkpoint written by :func:`save_checkpoint` into ``template``, the fresh state.
+def load_checkpoint(path, about: dict, template=None):
+    """Read a checkpoint written by :func:`save_checkpoint` into ``template``, the fresh state
+    (None: any layout is accepted, and the checkpoint may hold no object).
 
     Raises ``ValueError`` with one line saying why if the file is unreadable or altered, was
     written by another package version, or describes another run (``about`` differs: the
@@ -172,7 +203,7 @@ def load_checkpoint(path, about: dict, template):
     if saved != expected:
         field = _first_difference(saved, expected)
         raise ValueError(f"{path}: written by another run ({field} differs); use another --out or run without --resume")
-    return _decode(header["state"], arrays, template, "state")
+    return _decode(header.get("state"), arrays, _NONE if template is None else template, "state")
 
 
 def _first_difference(saved, expected, where: str = "") -> str:

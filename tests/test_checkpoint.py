@@ -100,11 +100,11 @@ def test_pickles_and_object_arrays_are_never_loaded(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "ck.npz"
     path.write_bytes(pickle.dumps({"x": _Payload(marker)}))
-    with pytest.raises(ValueError, match="not a readable"):
+    with pytest.raises(ValueError, match="not an .npz archive"):
         load_checkpoint(path, ABOUT, {})
     header = {"format": CHECKPOINT_FORMAT, "version": __version__, "about": ABOUT, "chunk": 1, "state": {"array": "a0"}}
     np.savez(path, _header=np.array(json.dumps(header)), a0=np.array([_Payload(marker)], dtype=object))
-    with pytest.raises(ValueError, match="object arrays are never loaded"):
+    with pytest.raises(ValueError, match="pickled data, which is never loaded"):
         load_checkpoint(path, ABOUT, {})
     assert not marker.exists()
 
@@ -150,3 +150,17 @@ def test_any_damaged_file_is_a_value_error(tmp_path, data):
         assert str(path) in str(exc) and "\n" not in str(exc)
     else:                                   # a patch equal to the bytes it replaced, or in an unused zip field
         assert np.array_equal(back["w"], np.arange(50.0)) and back["n"] == 3
+
+
+def test_state_of_another_shape_is_refused(tmp_path):
+    nets, task = _setup()
+    engine = BatchFastEngine(nets, task)
+    save_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": {"w": np.zeros(3)}, "n": 1}, 1)
+    with pytest.raises(ValueError, match=r"state\['engine'\]: the checkpoint holds kind 'dict', this run needs 'object'"):
+        load_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": engine, "n": 0})
+    save_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": LiteralEngine(nets[0], task), "n": 1}, 1)
+    with pytest.raises(ValueError, match="holds a 'LiteralEngine', this run has a BatchFastEngine"):
+        load_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": engine, "n": 0})
+    save_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": BatchFastEngine(nets[:1], task), "n": 1}, 1)
+    with pytest.raises(ValueError, match=r"_W'\]\[0\] is float64 \(1, 3, 20\), this run needs float64 \(2, 3, 20\)"):
+        load_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": engine, "n": 0})
