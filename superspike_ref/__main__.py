@@ -45,7 +45,7 @@ def _check_recording_fits(case_dir, extra_record, max_memory) -> None:
 
     case = load_case(case_dir)
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
-    check_memory(recording_bytes(case.network.layers, case.n_steps, record),
+    check_memory(recording_bytes(case.network.layers, case.n_steps, record, n_batch=case.network.params.n_batch),
                  f"{Path(case_dir) / 'case.json'}: field 'n_steps' ({case.n_steps} steps)", limit_bytes=max_memory)
 
 
@@ -159,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--convention", default="paper", choices=CONVENTIONS,
                      help="scale convention of the candidate's numbers (default paper); converted before comparing")
     val.add_argument("--skip", nargs="+", metavar="NAME",
-                     help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them)")
+                     help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them); "
+                          "unknown names, or skipping every key, are errors")
     val.set_defaults(func=_validate)
     rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
     rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")

@@ -1,6 +1,7 @@
 """Checkpoints of long runs: data only, never code.
 
-A checkpoint is an ``.npz`` archive, read with ``allow_pickle=False``: numeric arrays ``a0``,
+A checkpoint is an ``.npz`` archive, read with :func:`~superspike_ref.files.load_npz` (no
+pickles, headers checked before anything is allocated): numeric arrays ``a0``,
 ``a1``, ... and one JSON header ``_header`` with the format, the package version, the run's
 description (figure, configuration, chunk index), the layout of the saved state and a SHA-256
 of everything. Nothing in it is unpickled or executed: the state is rebuilt by the code that
@@ -22,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from .files import load_npz
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "atomic_write"]
 
@@ -160,22 +161,14 @@ def _read(path: Path) -> tuple:
     """The header and arrays of a checkpoint file, with every way of being unreadable a ValueError."""
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, not a checkpoint file; delete it or run without --resume")
-    with open(path, "rb") as f:
-        if f.read(4) != b"PK\x03\x04":
-            raise ValueError(f"{path}: not an .npz archive, so not a checkpoint; delete it or run without --resume")
+    arrays = load_npz(path)
+    text = arrays.pop("_header", None)
+    if text is None or text.dtype.kind != "U" or text.shape != ():
+        raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint (no _header); delete it or run without --resume")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if "_header" not in data.files:
-                raise ValueError("no _header entry")
-            text = data["_header"]
-            if text.dtype.kind != "U" or text.shape != ():
-                raise ValueError("_header is not a string")
-            header = json.loads(str(text))
-            arrays = {k: data[k] for k in data.files if k != "_header"}
-    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, ValueError, KeyError) as exc:
-        reason = "it holds pickled data, which is never loaded" if "allow_pickle" in str(exc) else type(exc).__name__
-        raise ValueError(f"{path}: not a readable superspike_ref checkpoint ({reason}); "
-                         "delete it or run without --resume") from None
+        header = json.loads(str(text))
+    except json.JSONDecodeError:
+        header = None
     if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint; delete it or run without --resume")
     if any(a.dtype.kind not in _NUMERIC_KINDS for a in arrays.values()):

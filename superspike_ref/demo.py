@@ -15,7 +15,7 @@ import numpy as np
 from .fast import FastEngine
 from .network import LiteralEngine, Network, RunResult, concat_results
 from .params import Params, whole_steps
-from .tasks import PAPER_CYCLE_S, CyclicTask, frozen_poisson, paper_target_times_s, timed_target
+from .tasks import PAPER_CYCLE_S, CyclicTask, _check_real, frozen_poisson, paper_target_times_s, timed_target
 
 __all__ = ["fig2_task", "fig2_network", "DemoResult", "run_demo", "DEMO_SEED"]
 
@@ -68,16 +68,25 @@ def run_demo(
 
     The first and the last cycle are recorded (output ``U_tilde``, ``S``, ``e``). The learning
     curve is printed every ``print_every_s``; the figure is written to ``out`` (skipped if None).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``duration_s`` that is not a finite whole number of cycles, at least two, a
+        ``print_every_s`` that is not None, 0 or a finite positive whole number of cycles, or
+        an unknown ``engine``.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
+    n_cycles = whole_steps(_check_real(duration_s, "duration_s", "s", positive=True), PAPER_CYCLE_S, "duration_s")
+    if n_cycles < 2:
+        raise ValueError(f"duration_s must cover at least two cycles of {PAPER_CYCLE_S} s, got {duration_s!r}")
+    if print_every_s:
+        whole_steps(_check_real(print_every_s, "print_every_s", "s", positive=True), PAPER_CYCLE_S, "print_every_s")
     params = Params()
     rng = np.random.default_rng(seed)
     task = fig2_task(rng, params)
     sim = ENGINES[engine](fig2_network(rng, params), task)
-    n_cycles = whole_steps(duration_s, PAPER_CYCLE_S, "duration_s")
-    if n_cycles < 2:
-        raise ValueError(f"duration_s must cover at least two cycles of {PAPER_CYCLE_S} s, got {duration_s!r}")
     record = ("U_tilde", "S", "e")
     before = sim.run(task.n_cycle, record=record)
     if print_every_s:

@@ -71,7 +71,17 @@ from .fast_filters import (
     kernel_sequence,
     powers,
 )
-from .network import RECORDABLE, Network, RunResult, _check_n_steps, _check_record, _progress_bar, check_task
+from .network import (
+    RECORDABLE,
+    Network,
+    RunResult,
+    _allocate_traces,
+    _check_n_steps,
+    _check_record,
+    _progress_bar,
+    check_finite_state,
+    check_task,
+)
 from .optimizers import learning_rate, optimizer_step
 from .surrogate import surrogate_grad
 
@@ -187,12 +197,28 @@ class BatchFastEngine:
     def m(self) -> list:
         return [[m[b].T for m in self._m] for b in range(self.n_networks)]
 
+    _STATE = ("step_index", "_W", "_v", "_m", "_elig_rise", "_elig", "_I", "_U", "_last_spike", "_z", "_z_tilde",
+              "_history", "_err_rise", "_err", "_zh", "_q_auryn", "_cycle_err2", "_error_state")
+
+    def checkpoint_state(self) -> dict:
+        """The engines' whole state as numbers and arrays (see :mod:`superspike_ref.checkpoint`)."""
+        return {name: getattr(self, name) for name in self._STATE}
+
+    def restore_checkpoint_state(self, state: dict) -> None:
+        """Continue from a state returned by :meth:`checkpoint_state` (of engines of the same networks)."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
     # --- running ---------------------------------------------------------------------
     def run(self, n_steps: int, record=(), progress: bool = False) -> list:
         """Simulate ``n_steps`` more steps of every network; one :class:`RunResult` per network.
 
         ``record`` takes the names of :data:`FAST_RECORDABLE` (SPEC §9 keys without
-        ``lambda`` and ``m``, which raise ``ValueError``).
+        ``lambda`` and ``m``, which raise ``ValueError``). Like the literal engine, it raises
+        ``ValueError`` if the recording would not fit in memory and ``FloatingPointError`` at the
+        first weight update with a non-finite ``m``, ``v`` or ``W``
+        (:func:`~superspike_ref.network.check_finite_state`; the message names the network if
+        there are several).
         """
         n_steps = _check_n_steps(n_steps)
         record = _check_fast_record(record, self.networks)
@@ -244,7 +270,10 @@ class BatchFastEngine:
                     )
                     self._W[k][b] = w
                     self._v[k][b] = v
-                self._m[k][b] = 0.0
+        for k in range(len(self._W)):
+            m = self._m[k].transpose(0, 2, 1)  # stored transposed, (B, n_pre, n_post)
+            check_finite_state(n, k, (("m", m), ("v", self._v[k]), ("W", self._W[k])))
+            self._m[k][...] = 0.0
 
     # --- one segment: steps n0 .. n1-1 with constant weights ---------------------------
     def _segment(self, n0: int, n1: int, rec: "_Recording", run_start: int, curves: list) -> None:
@@ -745,18 +774,7 @@ class _Recording:
         self.record = record
         sizes = networks[0].layers
         n_conn = len(sizes) - 1
-        self.data = []
-        for _ in networks:
-            d = {}
-            for name in ("U_tilde", "S", "I", "sigma_prime", "e"):
-                if name in record:
-                    for l in range(1, len(sizes)):
-                        d[f"{name}_{l}"] = np.zeros((n_steps, sizes[l]), dtype=bool if name == "S" else float)
-            for name in ("z", "z_tilde"):
-                if name in record:
-                    for k in range(n_conn):
-                        d[f"{name}_{k}"] = np.zeros((n_steps, sizes[k]))
-            self.data.append(d)
+        self.data = _allocate_traces(sizes, n_steps, record, networks[0].params.n_batch, len(networks))
         self.lists = [{name: [[] for _ in range(n_conn)] for name in ("W", "v") if name in record} for _ in networks]
         self.shapes = [(sizes[k + 1], sizes[k]) for k in range(n_conn)]
 

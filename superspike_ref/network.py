@@ -26,20 +26,116 @@ from .eligibility import eligibility_step, psp_trace_step
 from .error import auryn_mse_step, auryn_mse_value, vr_distance_from_energy
 from .feedback import FEEDBACK_KINDS, hidden_errors, make_feedback_matrices
 from .filters import double_exp_step
-from .neuron import lif_initial_state, lif_step
+from .memory import _short_int, check_memory
+from .neuron import LIFState, lif_initial_state, lif_step
 from .optimizers import OPTIMIZERS, check_schedule, learning_rate, optimizer_step
 from .params import Params
 from .regulariser import het_trace_step, regulariser_term
 from .surrogate import surrogate_grad
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
-           "CONNECTION_KEYS"]
+           "CONNECTION_KEYS", "recording_bytes", "check_finite_state"]
 
 LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
 """Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
 CONNECTION_KEYS = ("z", "z_tilde", "lambda", "m", "W", "v")
 """Traces of connection ``k``, recorded as ``<name>_<k>`` (shapes in SPEC §9)."""
 RECORDABLE = LAYER_KEYS + CONNECTION_KEYS
+
+
+def recording_bytes(layers, n_steps: int, record, n_networks: int = 1, n_batch: int = 1) -> int:
+    """Bytes the engines' recorders allocate to record ``record`` over ``n_steps`` steps.
+
+    Per-step traces (every key but ``W`` and ``v``) take ``n_steps`` rows of their SPEC §9
+    shape (``S`` 1 byte per neuron, the others 8); ``W_k`` and ``v_k`` one ``(n_post, n_pre)``
+    copy per weight update (``W_k`` one more for the initial weights), counted twice since the
+    copies are stacked into one array at the end.
+
+    Parameters
+    ----------
+    layers : sequence of int
+        Layer sizes, input first.
+    n_steps : int
+        Steps of the run.
+    record : iterable of str
+        Names from :data:`RECORDABLE`.
+    n_networks : int
+        Networks recorded side by side (:class:`~superspike_ref.fast.BatchFastEngine`).
+    n_batch : int
+        Steps per weight update (``params.n_batch``); the default 1 (an update every step)
+        gives an upper bound for ``W`` and ``v``.
+
+    Returns
+    -------
+    int
+    """
+    layers = _check_layers(layers)
+    n_steps = _check_n_steps(n_steps)
+    record = _check_record_names(record)
+    for name, value in (("n_networks", n_networks), ("n_batch", n_batch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value!r}")
+    layout = _per_step_layout(layers, record)
+    per_step = sum(np.dtype(dtype).itemsize * int(np.prod(shape)) for _, shape, dtype in layout)
+    n_updates = -(-n_steps // int(n_batch))  # at most one per n_batch steps, wherever the run starts
+    copies = ("W" in record) * (n_updates + 1) + ("v" in record) * n_updates
+    per_update = sum(8 * n_post * n_pre for n_pre, n_post in zip(layers[:-1], layers[1:]))
+    return int(n_networks) * (n_steps * per_step + 2 * copies * per_update)
+
+
+def _per_step_layout(layers: tuple, record: tuple) -> list:
+    """``(key, shape of one step, dtype)`` of every per-step trace of ``record`` (SPEC §9 keys)."""
+    n_conn = len(layers) - 1
+    layout = []
+    for name in LAYER_KEYS:
+        if name in record:
+            layout += [(f"{name}_{l}", (layers[l],), bool if name == "S" else float) for l in range(1, n_conn + 1)]
+    for name in ("z", "z_tilde", "lambda", "m"):
+        if name in record:
+            layout += [(f"{name}_{k}", (layers[k],) if name in ("z", "z_tilde") else (layers[k + 1], layers[k]), float)
+                       for k in range(n_conn)]
+    return layout
+
+
+def _allocate_traces(layers: tuple, n_steps: int, record: tuple, n_batch: int, n_networks: int = 1) -> list:
+    """Zeroed per-step trace arrays (one dict per network), once :func:`check_memory` says the recording fits."""
+    what = f"recording {list(record)} over {_short_int(n_steps)} steps"
+    what += f" of {n_networks} networks" if n_networks > 1 else ""
+    check_memory(recording_bytes(layers, n_steps, record, n_networks, n_batch), what)
+    layout = _per_step_layout(layers, record)
+    return [{key: np.zeros((n_steps,) + shape, dtype=dtype) for key, shape, dtype in layout} for _ in range(n_networks)]
+
+
+def check_finite_state(n: int, k: int, quantities) -> None:
+    """Raise ``FloatingPointError`` if a quantity of connection ``k`` is not finite at the update after step ``n``.
+
+    Both engines call it at every weight update (end of a batch, SPEC §4) for every connection,
+    with the accumulator ``m`` of the batch and the new ``v`` and ``W``. A NaN or infinity in a
+    trace (``λ``, its rise stage, ``σ′``, ``z̃``) or an error ends up in ``m``, which adds
+    ``e_i λ_ij`` at every step (``NaN × 0`` is NaN), and it would never go away again; one check
+    per batch and connection costs three passes over ``(n_post, n_pre)`` arrays.
+
+    Parameters
+    ----------
+    n : int
+        Step at whose end the update happens.
+    k : int
+        Connection.
+    quantities : sequence of ``(name, array)``
+        Checked in this order; arrays are ``(n_post, n_pre)``, or ``(B, n_post, n_pre)`` for
+        ``B`` networks run side by side (the message then names the network if ``B > 1``).
+    """
+    for name, x in quantities:
+        if not np.isfinite(x).all():
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            network = f"network {index[0]}, " if x.ndim == 3 and x.shape[0] > 1 else ""
+            i, j = index[-2:]
+            raise FloatingPointError(
+                f"{network}connection k={k}: {name}[{i}, {j}] = {float(x[index])!r} is not finite at the weight "
+                f"update after step n={n}; stopping (check the parameters, the initial weights and the task)"
+            )
 
 
 def init_weights(layers, rng: np.random.Generator, w0_V: float = 0.05, params: Params = Params()) -> tuple:
@@ -65,7 +161,8 @@ class Network:
     layers : tuple of int
         Layer sizes, input first, output last (e.g. ``(100, 4, 1)``).
     weights : tuple of float arrays
-        Initial weights ``W_k`` ``(layers[k+1], layers[k])`` in volts.
+        Initial weights ``W_k`` ``(layers[k+1], layers[k])`` in volts, finite and within
+        ``[params.w_min_V, params.w_max_V]`` (the bounds the optimiser clips to).
     params : Params
     feedback : ``"symmetric"``, ``"random"`` or ``"uniform"``
     feedback_matrices : tuple of arrays or None
@@ -93,10 +190,8 @@ class Network:
     plastic: tuple | None = None
 
     def __post_init__(self) -> None:
-        layers = tuple(self.layers)
-        if len(layers) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in layers):
-            raise ValueError(f"layers must list at least two positive integer sizes, got {self.layers!r}")
-        object.__setattr__(self, "layers", tuple(int(n) for n in layers))
+        layers = _check_layers(self.layers)
+        object.__setattr__(self, "layers", layers)
         if not isinstance(self.params, Params):
             raise TypeError(f"params must be a Params, got {type(self.params).__name__}")
         weights = tuple(self.weights)
@@ -104,6 +199,7 @@ class Network:
             raise ValueError(f"weights must have {len(layers) - 1} arrays for layers {layers}, got {len(weights)}")
         for k, w in enumerate(weights):
             _check_float_array(w, f"weights[{k}]", (layers[k + 1], layers[k]))
+            _check_weight_bounds(w, k, self.params)
         object.__setattr__(self, "weights", weights)
         if self.feedback not in FEEDBACK_KINDS:
             raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, got {self.feedback!r}")
@@ -158,6 +254,14 @@ class Network:
         return len(self.layers) - 1
 
 
+def _check_layers(layers) -> tuple:
+    """``layers`` as a tuple of ints, or ``ValueError`` unless it lists at least two positive integer sizes."""
+    sizes = tuple(layers)
+    if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
+        raise ValueError(f"layers must list at least two positive integer sizes, got {layers!r}")
+    return tuple(int(n) for n in sizes)
+
+
 def _check_float_array(x, name: str, shape: tuple) -> None:
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(f"{name} must be a float64 numpy array of shape {shape}, got {getattr(x, 'dtype', type(x).__name__)}")
@@ -165,6 +269,18 @@ def _check_float_array(x, name: str, shape: tuple) -> None:
         raise ValueError(f"{name} must have shape {shape}, got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} must be finite")
+
+
+def _check_weight_bounds(w: np.ndarray, k: int, params: Params) -> None:
+    """Raise ``ValueError`` naming ``weights[k]``, the first entry outside the clipping bounds and the bounds."""
+    outside = (w < params.w_min_V) | (w > params.w_max_V)
+    if outside.any():
+        i, j = (int(x) for x in np.argwhere(outside)[0])
+        raise ValueError(
+            f"weights[{k}][{i}, {j}] = {float(w[i, j])!r} V is outside [params.w_min_V, params.w_max_V] = "
+            f"[{params.w_min_V!r}, {params.w_max_V!r}] V ({int(outside.sum())} of {w.size} entries are); "
+            "clip the initial weights to the bounds (init_weights does) or widen the bounds"
+        )
 
 
 @dataclass
@@ -317,6 +433,24 @@ class LiteralEngine:
         self.cycle_err2 = np.zeros(sizes[-1])
         self.error_state = task.initial_error_state()
 
+    _STATE = ("step_index", "weights", "v", "m", "z", "z_tilde", "elig_rise", "elig", "err_rise", "err", "zh",
+              "q_auryn", "cycle_err2", "error_state")
+
+    def checkpoint_state(self) -> dict:
+        """The engine's whole state as numbers and arrays (see :mod:`superspike_ref.checkpoint`)."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["lif"] = [(s.I_V, s.U_V, s.r) for s in self.lif]
+        state["delay"] = [d.buffer for d in self.delay]
+        return state
+
+    def restore_checkpoint_state(self, state: dict) -> None:
+        """Continue from a state returned by :meth:`checkpoint_state` (of an engine of the same network)."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self.lif = [LIFState(*s) for s in state["lif"]]
+        for d, buffer in zip(self.delay, state["delay"]):
+            d.buffer = buffer
+
     # -------------------------------------------------------------------------------
     def run(self, n_steps: int, record=(), progress: bool = False) -> RunResult:
         """Simulate ``n_steps`` more steps.
@@ -328,6 +462,14 @@ class LiteralEngine:
             Names from :data:`RECORDABLE` to record (all layers or connections of each).
         progress : bool
             Show a progress bar (tqdm) with the latest cycle's ``vr_distance``.
+
+        Raises
+        ------
+        ValueError
+            If the recording would not fit in the memory available (:func:`recording_bytes`).
+        FloatingPointError
+            At the first weight update where ``m``, ``v`` or ``W`` of a connection is not finite
+            (:func:`check_finite_state`).
         """
         n_steps = _check_n_steps(n_steps)
         record = _check_record(record, self.network)
@@ -412,6 +554,8 @@ class LiteralEngine:
                 self.weights[k], self.v[k] = optimizer_step(
                     net.optimizer, self.weights[k], self.m[k], self.v[k], p.n_batch, rate, p, frozen=t_s < net.t_burn_s
                 )
+            # stop at the first NaN or infinity (it would spread and never go away)
+            check_finite_state(n, k, (("m", self.m[k]), ("v", self.v[k]), ("W", self.weights[k])))
             self.m[k] = np.zeros_like(self.m[k])
 
 
@@ -423,13 +567,19 @@ def _check_n_steps(n_steps) -> int:
     return int(n_steps)
 
 
-def _check_record(record, network: Network) -> tuple:
+def _check_record_names(record) -> tuple:
+    """``record`` (one name or an iterable of names) as a tuple, or ``ValueError`` for a name not in RECORDABLE."""
     if isinstance(record, str):
         record = (record,)
     record = tuple(record)
     unknown = [r for r in record if r not in RECORDABLE]
     if unknown:
         raise ValueError(f"cannot record {unknown}; recordable: {RECORDABLE}")
+    return record
+
+
+def _check_record(record, network: Network) -> tuple:
+    record = _check_record_names(record)
     if "v" in record and network.optimizer == "fixed":
         raise ValueError("cannot record 'v': the 'fixed' optimiser has no state")
     return record
@@ -440,20 +590,7 @@ class _Recorder:
 
     def __init__(self, record: tuple, network: Network, n_steps: int) -> None:
         self.record, self.i = record, 0
-        sizes = network.layers
-        self.data = {}
-        for name in LAYER_KEYS:
-            if name in record:
-                for l in range(1, len(sizes)):
-                    self.data[f"{name}_{l}"] = np.zeros((n_steps, sizes[l]), dtype=bool if name == "S" else float)
-        for name in ("z", "z_tilde"):
-            if name in record:
-                for k in range(network.n_connections):
-                    self.data[f"{name}_{k}"] = np.zeros((n_steps, sizes[k]))
-        for name in ("lambda", "m"):
-            if name in record:
-                for k in range(network.n_connections):
-                    self.data[f"{name}_{k}"] = np.zeros((n_steps, sizes[k + 1], sizes[k]))
+        self.data = _allocate_traces(network.layers, n_steps, record, network.params.n_batch)[0]
         self.lists = {name: [[] for _ in range(network.n_connections)] for name in ("W", "v") if name in record}
         self.shapes = [w.shape for w in network.weights]
 

@@ -25,7 +25,7 @@ code               paper       meaning
 ``t_batch_s``      t_b         gradient integration interval (§3.3.5)
 ``r0``             r_0         learning rate, V per update at most (RMaxProp)
 ``tau_rms_s``      τ_rms       RMaxProp memory, γ = exp(-t_b/τ_rms)
-``eps``            ε           RMaxProp denominator guard
+``eps``            ε           RMaxProp / RMSprop denominator guard
 ``w_min_V``        --          lower weight bound
 ``w_max_V``        --          upper weight bound
 ``rho``            ρ           heterosynaptic regulariser strength (eq. 3.4)
@@ -45,6 +45,7 @@ i.e. ``5e-6`` with the default ``dt_s`` and ``tau_rise_s``. See
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = ["Params", "whole_steps"]
@@ -57,8 +58,22 @@ def whole_steps(duration_s: float, dt_s: float, name: str) -> int:
 
     "Whole" means within 1e-9 relative (SPEC §1); a duration of exactly 0 is 0 steps, while a
     tiny non-zero one (say 1e-14 s) is rejected rather than rounded to 0.
+
+    Raises
+    ------
+    TypeError
+        If ``duration_s`` or ``dt_s`` is not a real number.
+    ValueError
+        If either is infinite or NaN, ``dt_s <= 0``, or the ratio is not a whole number (or too
+        large to be a float), naming ``name`` (or ``dt_s``).
     """
+    duration_s = _finite_real(duration_s, name, "s")
+    dt_s = _finite_real(dt_s, "dt_s", "s")
+    if dt_s <= 0:
+        raise ValueError(f"dt_s must be > 0 s, got {dt_s!r} s")
     ratio = duration_s / dt_s
+    if not math.isfinite(ratio):
+        raise ValueError(f"{name}={duration_s!r} s is too many time steps of dt_s={dt_s!r} s to count")
     n = round(ratio)
     if abs(ratio - n) > 1e-9 * abs(ratio):
         raise ValueError(
@@ -68,12 +83,74 @@ def whole_steps(duration_s: float, dt_s: float, name: str) -> int:
     return int(n)
 
 
+def _finite_real(value, name: str, unit: str = "") -> float:
+    """``value`` as a float if it is a finite real number (bool excluded), else TypeError/ValueError naming ``name``.
+
+    Shared by every check of a real argument (also :func:`superspike_ref.tasks._check_real`).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number{' in ' + unit if unit else ''}, got {value!r} "
+                        f"({type(value).__name__})")
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got an integer of {len(str(abs(value)))} digits") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {value!r}{' ' + unit if unit else ''}")
+    return x
+
+
+_KERNEL_TOLERANCE = 1e-10
+"""Smallest allowed conditioning of the error kernel's closed forms (see :func:`_check_kernel`)."""
+
+
+def _check_kernel(p: "Params") -> None:
+    """Raise ``ValueError`` unless the closed forms of the error kernel ``K(τ_rise, τ_decay)`` are usable.
+
+    The continuous forms (``kernel_energy_s``, the ``auryn_mse`` scale) divide by
+    ``τ_decay - τ_rise``; the discrete ones (``kernel_energy_steps``, which normalises every
+    ``vr_distance``) by ``q - a`` with ``a = exp(-dt/τ_rise)``, ``q = 1 - dt/τ_decay``, and by
+    ``1 - a``, ``1 - q``. Their rounding error grows like ``1e-16 / δ²`` and
+    ``1e-16 / (δ_d² (1 - max(a, q)))`` with the relative differences
+    ``δ = |τ_decay - τ_rise| / max(τ)`` and ``δ_d = |q - a| / max(1 - a, 1 - q)``; both must
+    stay below ``1e-6``, i.e. ``δ² ≥ 1e-10`` and ``δ_d² (1 - max(a, q)) ≥ 1e-10``.
+    """
+    r, d = p.tau_rise_s, p.tau_decay_s
+    a, q = math.exp(-p.dt_s / r), 1.0 - p.dt_s / d
+    slow, fast = sorted((1.0 - a, 1.0 - q))
+    delta = abs(d - r) / max(r, d)
+    delta_d = abs(a - q) / fast if fast > 0 else 0.0
+    if not (delta**2 >= _KERNEL_TOLERANCE and delta_d**2 * slow >= _KERNEL_TOLERANCE):
+        raise ValueError(
+            f"tau_rise_s={r!r} s and tau_decay_s={d!r} s (dt_s={p.dt_s!r} s) give an ill-conditioned error "
+            "kernel: its closed forms divide by tau_decay_s - tau_rise_s, by the difference of the per-step "
+            f"factors exp(-dt_s/tau_rise_s) = {a:.12g} and 1 - dt_s/tau_decay_s = {q:.12g} and by 1 minus each, "
+            "and would lose more than 1e-6 relative precision; move the two time constants further apart "
+            "or keep them below about 1e9 dt_s"
+        )
+
+
 @dataclass(frozen=True)
 class Params:
     """All parameters of SPEC §1 with their defaults (paper Table 1, original code).
 
+    Valid ranges (every value a finite ``int`` or ``float``; ``u_cut_V`` may be None):
+
+    - ``dt_s > 0``; every time constant ``tau_*_s > dt_s``;
+    - ``t_ref_s >= 0``, ``delay_s >= 0`` and ``t_batch_s > 0``, each a whole number of steps;
+    - ``tau_rise_s`` and ``tau_decay_s`` such that the error kernel's closed forms are well
+      conditioned: not (nearly) equal, nor with (nearly) equal per-step factors
+      ``exp(-dt_s/tau_rise_s)`` and ``1 - dt_s/tau_decay_s``, nor longer than about ``1e9 dt_s``
+      (they would divide by 0 or lose all precision, see :func:`_check_kernel`);
+    - ``w_min_V < w_max_V``;
+    - ``r0, rho, beta_per_V, e_gate, a >= 0`` (``a < 0`` would make ``zh**a`` of a silent
+      neuron infinite);
+    - ``eps > 0`` (with ``eps = 0`` a synapse without gradient, ``g = v = 0``, gets ``0/0``).
+
     Raises
     ------
+    TypeError
+        For a value that is not an int or float (bool included), naming the parameter.
     ValueError
         For any value outside its valid range, naming the parameter and its unit.
     """
@@ -107,8 +184,7 @@ class Params:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{f.name} must be a real number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
+            _finite_real(value, f.name)
         if self.dt_s <= 0:
             raise ValueError(f"dt_s must be > 0 s, got {self.dt_s!r}")
         for name in _TIME_CONSTANTS:
@@ -116,11 +192,7 @@ class Params:
                 raise ValueError(
                     f"{name} must be larger than dt_s={self.dt_s!r} s, got {getattr(self, name)!r} s"
                 )
-        if self.tau_rise_s == self.tau_decay_s:
-            raise ValueError(
-                "tau_rise_s must differ from tau_decay_s (the kernel's closed forms divide by "
-                f"their difference), both are {self.tau_rise_s!r} s"
-            )
+        _check_kernel(self)
         if self.t_batch_s <= 0:
             raise ValueError(f"t_batch_s must be > 0 s, got {self.t_batch_s!r}")
         for name in ("t_ref_s", "delay_s"):
@@ -130,9 +202,13 @@ class Params:
             raise ValueError(
                 f"w_min_V must be < w_max_V, got w_min_V={self.w_min_V!r} V, w_max_V={self.w_max_V!r} V"
             )
-        for name in ("r0", "eps", "rho", "beta_per_V", "e_gate"):
+        for name in ("r0", "rho", "beta_per_V", "e_gate", "a"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.eps <= 0:
+            raise ValueError(
+                f"eps must be > 0 (it keeps g / (sqrt(v) + eps) finite when g = v = 0), got {self.eps!r}"
+            )
         for name in ("t_ref_s", "delay_s", "t_batch_s"):
             whole_steps(getattr(self, name), self.dt_s, name)
 

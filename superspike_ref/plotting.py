@@ -290,7 +290,7 @@ def _picture_raster(ax, spikes, dt_s: float, n_neurons: int, n_steps: int, frame
 def picture_figure(arrays: dict, params, conditions):
     """The picture task from a result of :mod:`superspike_ref.experiments.picture`: target and final output
     rasters (run 0, last cycle) side by side, learning curves (auryn_mse, vr_distance) and hidden rates."""
-    n_cycle, (n_in, n_hidden, n_out) = int(arrays["n_cycle"]), arrays["layers"]
+    n_cycle, n_out = int(arrays["n_cycle"]), int(arrays["layers"][-1])
     frame = len(arrays["snap_cycles"]) - 1
     last_c = int(arrays["snap_cycles"][-1])
     fig = plt.figure(figsize=(4.0 * (len(conditions) + 1), 8), layout="constrained")
@@ -450,7 +450,6 @@ def fig7_figure(arrays: dict, params, conditions, sweep, t_learn_s: float | None
     ax.set_xscale("log", base=2)
     ax.set(xlabel="hidden units n_h", ylabel="final van Rossum distance", title="cost after learning vs n_h")
     ax.legend(fontsize=7)
-    n_cycle = arrays["target"].shape[0]
     shown = [c for c in ("symmetric", "random", "random_reg", "symm_linear") if c in conditions]
     for j, c in enumerate(shown):
         name = job_name(c, largest)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import whole_steps
+from .params import _finite_real, whole_steps
 
 __all__ = [
     "CyclicTask",
@@ -115,11 +115,7 @@ def _check_count(value, name: str, minimum: int = 1) -> int:
 
 def _check_real(value, name: str, unit: str, positive: bool = False) -> float:
     """Return ``value`` as a float if it is a finite real number (> 0 if ``positive``, else >= 0)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number in {unit}, got {value!r} ({type(value).__name__})")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r} {unit}")
+    value = _finite_real(value, name, unit)
     if positive and value <= 0:
         raise ValueError(f"{name} must be > 0 {unit}, got {value!r} {unit}")
     if value < 0:

@@ -16,18 +16,28 @@ derivation (:data:`STAGES`), with the stage that goes wrong first marked. From t
 ``tests/data/cases`` (``scripts/make_golden_cases.py``), with CSV mirrors
 (:func:`write_csv_array`) and ``.ras`` spike files for implementations outside Python;
 see ``docs/validation.md``.
+
+Case and candidate files are untrusted data: they are read without unpickling, a ``.npz``
+array's header is checked before its data are allocated, a CSV folder's ``index.json`` may only
+name files inside the folder, and every malformed file raises one ``ValueError`` (or
+``FileNotFoundError``) naming the file and the field, key or line. Messages never quote text
+or lines of a file: only short field and key names, and numbers, appear.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
+from .csv_mirror import read_csv_array, read_csv_dir, write_csv_array, write_csv_dir
 from .fast import NOT_RECORDABLE, FastEngine
+from .files import describe_value, load_npz, quoted_name, read_json, save_npz
+from .feedback import FEEDBACK_KINDS
 from .network import RECORDABLE, LiteralEngine, Network
+from .optimizers import OPTIMIZERS
 from .params import Params
 from .tasks import CyclicTask
 
@@ -74,100 +84,134 @@ class Case:
     record: tuple
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+# --------------------------------------------------------------------------------------
+# reading untrusted files: error messages name the file and the field, never quote contents
+# --------------------------------------------------------------------------------------
+
+def _finite(x) -> bool:
+    """True for a finite number that is not a boolean (a JSON number within float range)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
+def _positive_int(x) -> bool:
+    """True for an integer > 0 that is not a boolean."""
+    return isinstance(x, int) and not isinstance(x, bool) and x > 0
 
 
 def _field_error(path: Path, field: str, problem: str) -> ValueError:
-    return ValueError(f"{path}: field {field!r}: {problem}")
+    return ValueError(f"{path}: field {quoted_name(field)}: {problem}")
+
+
+def _is_schedule(value) -> bool:
+    """A list of ``[time_s, factor]`` pairs of finite numbers, ``factor >= 0``, times increasing."""
+    if not isinstance(value, list) or not all(
+        isinstance(e, list) and len(e) == 2 and _finite(e[0]) and _finite(e[1]) and e[1] >= 0 for e in value
+    ):
+        return False
+    times = [e[0] for e in value]
+    return times == sorted(times)
+
+
+_CASE_RULES = {
+    "format": (lambda v: v == CASE_FORMAT, f"must be {CASE_FORMAT!r}, the only format this reader knows"),
+    "name": (lambda v: isinstance(v, str), "must be a string"),
+    "n_steps": (_positive_int, "must be a positive integer"),
+    "layers": (lambda v: isinstance(v, list) and len(v) >= 2 and all(_positive_int(n) for n in v),
+               "must be a list of at least two positive integers"),
+    "params": (lambda v: isinstance(v, dict), "must be an object of parameter names and values (SPEC §1)"),
+    "feedback": (lambda v: isinstance(v, str) and v in FEEDBACK_KINDS, f"must be one of {FEEDBACK_KINDS}"),
+    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, f"must be one of {OPTIMIZERS}"),
+    "schedule": (_is_schedule, "must be a list of [time_s, factor] pairs of finite numbers, factor >= 0, "
+                               "times in increasing order"),
+    "t_burn_s": (lambda v: _finite(v) and v >= 0, "must be a finite number of seconds >= 0"),
+    "record": (lambda v: isinstance(v, list) and all(isinstance(r, str) and r in RECORDABLE for r in v),
+               f"must be a list of names from {RECORDABLE}"),
+}
+"""Every ``case.json`` field: (test, rule stated in the error message)."""
+
+
+def _check_spec(path: Path, spec) -> dict:
+    """Check every field of a ``case.json`` object; ``ValueError`` naming the file and the field."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"{path}: must hold a JSON object")
+    for key in _REQUIRED:
+        if key not in spec:
+            raise _field_error(path, key, "missing")
+    unknown = sorted(set(spec) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise _field_error(path, unknown[0], f"unknown field (known: {sorted(_REQUIRED + _OPTIONAL)})")
+    for key, (test, rule) in _CASE_RULES.items():
+        if key in spec and not test(spec[key]):
+            raise _field_error(path, key, f"{rule}, got {describe_value(spec[key])}")
+    return spec
+
+
+def _case_params(path: Path, values: dict) -> Params:
+    """The ``params`` object of a case as :class:`Params`; ``ValueError`` naming the parameter."""
+    known = [f.name for f in fields(Params)]
+    for name, value in values.items():
+        if name not in known:
+            raise _field_error(path, "params", f"unknown parameter {quoted_name(name)} (known: {sorted(known)})")
+        if not (_finite(value) or (name == "u_cut_V" and value is None)):
+            raise _field_error(path, "params", f"{name} must be a finite number, got {describe_value(value)}")
+    try:
+        return Params.from_dict(values)
+    except (TypeError, ValueError, OverflowError) as exc:   # the values are numbers: the message quotes no text
+        raise _field_error(path, "params", str(exc)) from None
 
 
 def load_case(case_dir) -> Case:
     """Read ``case.json`` and ``arrays.npz`` from ``case_dir`` and validate every field.
 
-    Raises ``ValueError`` (or ``FileNotFoundError``) naming the file and the field.
+    Raises ``ValueError`` (or ``FileNotFoundError``) naming the file and the field; ``arrays.npz``
+    is read with :func:`load_candidate`'s reader (no pickles, headers checked before reading).
     """
     case_dir = Path(case_dir)
     json_path, npz_path = case_dir / "case.json", case_dir / "arrays.npz"
     for path in (json_path, npz_path):
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing (a case is a directory with case.json and arrays.npz)")
-    try:
-        spec = json.loads(json_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{json_path}: not valid JSON: {exc}") from None
-    if not isinstance(spec, dict):
-        raise ValueError(f"{json_path}: must hold a JSON object")
-    for key in _REQUIRED:
-        if key not in spec:
-            raise _field_error(json_path, key, "missing")
-    unknown = sorted(set(spec) - set(_REQUIRED) - set(_OPTIONAL))
-    if unknown:
-        raise _field_error(json_path, unknown[0], f"unknown field (known: {sorted(_REQUIRED + _OPTIONAL)})")
-    if spec["format"] != CASE_FORMAT:
-        raise _field_error(json_path, "format", f"unsupported format {spec['format']!r}, expected {CASE_FORMAT!r}")
-    n_steps = spec["n_steps"]
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise _field_error(json_path, "n_steps", f"must be a positive integer, got {n_steps!r}")
+    spec = _check_spec(json_path, read_json(json_path))
+    params = _case_params(json_path, spec.get("params", {}))
     layers = spec["layers"]
-    if not isinstance(layers, list) or len(layers) < 2 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layers):
-        raise _field_error(json_path, "layers", f"must be a list of at least two positive integers, got {layers!r}")
-    params_dict = spec.get("params", {})
-    if not isinstance(params_dict, dict):
-        raise _field_error(json_path, "params", "must be an object")
-    try:
-        params = Params.from_dict(params_dict)
-    except (TypeError, ValueError) as exc:
-        raise _field_error(json_path, "params", str(exc)) from None
-    record = spec["record"]
-    if not isinstance(record, list) or not all(r in RECORDABLE for r in record):
-        raise _field_error(json_path, "record", f"must be a list of names from {RECORDABLE}, got {record!r}")
+    arrays = load_npz(npz_path)
 
-    arrays = np.load(npz_path, allow_pickle=False)
-    def array(key: str) -> np.ndarray:
-        if key not in arrays.files:
+    def array(key: str, shape: tuple | None = None) -> np.ndarray:
+        if key not in arrays:
             raise ValueError(f"{npz_path}: array {key!r} is missing")
-        return arrays[key]
-
-    def float_array(key: str, shape: tuple) -> np.ndarray:
-        x = array(key)
-        if x.dtype != np.float64 or x.shape != shape:
+        x = arrays[key]
+        if shape is not None and (x.dtype != np.float64 or x.shape != shape):
             raise ValueError(f"{npz_path}: array {key!r} must be float64 of shape {shape}, got {x.dtype} {x.shape}")
+        if shape is not None and not np.all(np.isfinite(x)):
+            raise ValueError(f"{npz_path}: array {key!r} must be finite")
         return x
 
     n_conn = len(layers) - 1
-    weights = tuple(float_array(f"W0_{k}", (layers[k + 1], layers[k])) for k in range(n_conn))
-    feedback = spec["feedback"]
+    weights = tuple(array(f"W0_{k}", (layers[k + 1], layers[k])) for k in range(n_conn))
     B = None
-    if feedback in ("random", "uniform"):
-        B = tuple(float_array(f"B_{l}", (layers[-1], layers[l])) for l in range(1, n_conn))
-    schedule = spec.get("schedule", [])
-    if not isinstance(schedule, list) or not all(
-        isinstance(e, list) and len(e) == 2 and all(_is_number(x) for x in e) for e in schedule
-    ):
-        raise _field_error(json_path, "schedule", f"must be a list of [time_s, factor] number pairs, got {schedule!r}")
-    t_burn_s = spec.get("t_burn_s", 0.0)
-    if not _is_number(t_burn_s):
-        raise _field_error(json_path, "t_burn_s", f"must be a number of seconds, got {t_burn_s!r}")
+    if spec["feedback"] in ("random", "uniform"):
+        B = tuple(array(f"B_{l}", (layers[-1], layers[l])) for l in range(1, n_conn))
+    inputs, target = array("input"), array("target")
     try:
-        task = CyclicTask(input=array("input"), target=array("target"))
-        network = Network(
-            layers=tuple(layers),
-            weights=weights,
-            params=params,
-            feedback=feedback,
-            feedback_matrices=B,
-            optimizer=spec["optimizer"],
-            schedule=tuple(schedule),
-            t_burn_s=t_burn_s,
-        )
+        task = CyclicTask(input=inputs, target=target)
         if task.n_in != layers[0] or task.n_out != layers[-1]:
-            raise ValueError(
-                f"input/target have {task.n_in}/{task.n_out} neurons, layers say {layers[0]}/{layers[-1]}"
-            )
+            raise ValueError(f"input/target have {task.n_in}/{task.n_out} neurons, layers say {layers[0]}/{layers[-1]}")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{npz_path}: {exc}") from None
+    try:
+        network = Network(layers=tuple(layers), weights=weights, params=params, feedback=spec["feedback"],
+                          feedback_matrices=B, optimizer=spec["optimizer"],
+                          schedule=tuple(tuple(e) for e in spec.get("schedule", [])),
+                          t_burn_s=spec.get("t_burn_s", 0.0))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{case_dir}: {exc}") from None
-    return Case(name=str(spec.get("name", case_dir.name)), network=network, task=task, n_steps=n_steps, record=tuple(record))
+    return Case(name=spec.get("name", case_dir.name), network=network, task=task, n_steps=spec["n_steps"],
+                record=tuple(spec["record"]))
 
 
 def run_case(case_dir, engine: str = "literal", progress: bool = False) -> dict:
@@ -368,9 +412,26 @@ class Report:
             what += f" (t = {1e3 * r.first_step * self.dt_s:.1f} ms)"
         return f"{r.key} [{STAGE_TITLES.get(r.stage, r.stage)}] at {what}: expected {r.expected:.9g}, candidate {r.candidate:.9g}"
 
+    _TITLES = ("stage", "key", "shape", "max abs err", "max rel err", "first step", "at", "status")
+    _RIGHT = (False, False, False, True, True, True, False, False)
+
+    def _cells(self, r: KeyResult) -> tuple:
+        """The table cells of one key."""
+        shape = "x".join(str(s) for s in r.shape) if r.shape else "-"
+        if r.problem is not None:
+            nums, status = ("-", "-", "-", "-"), f"FAIL: {r.problem}"
+        else:
+            step = "-" if r.first_step is None else str(r.first_step)
+            nums = (f"{r.max_abs:.3e}", f"{r.max_rel:.3e}", step, self._where(r))
+            status = "ok" if r.ok else f"FAIL ({r.n_bad} values)"
+        if self.first_failure is not None and r.key == self.first_failure.key:
+            status += "   <== first wrong"
+        return (r.stage, r.key, shape) + nums + (status,)
+
     def format_table(self, header: bool = True) -> str:
         """The report as a readable table; the first failing key is marked ``<== first wrong``.
 
+        Column widths follow the content (two spaces at least between columns).
         ``header=False`` leaves out the lines naming the case, the candidate and the tolerance.
         """
         lines = [
@@ -379,20 +440,15 @@ class Report:
             f"tolerance  spikes exact; floats |cand - exp| <= {self.rtol:g}*|exp| + {self.atol_scale:g}*max|exp_k| (SPEC §9)",
             "",
         ] if header else []
-        columns = f"{'stage':<12}{'key':<15}{'shape':<15}{'max abs err':>12}{'max rel err':>12}{'first step':>11}  {'at':<16}status"
-        lines += [columns, "-" * len(columns)]
-        for r in self.results:
-            shape = "x".join(str(s) for s in r.shape) if r.shape else "-"
-            if r.problem is not None:
-                status = f"FAIL: {r.problem}"
-                nums = f"{'-':>12}{'-':>12}{'-':>11}  {'-':<16}"
-            else:
-                status = "ok" if r.ok else f"FAIL ({r.n_bad} values)"
-                step = "-" if r.first_step is None else str(r.first_step)
-                nums = f"{r.max_abs:>12.3e}{r.max_rel:>12.3e}{step:>11}  {self._where(r):<16}"
-            if self.first_failure is not None and r.key == self.first_failure.key:
-                status += "   <== first wrong"
-            lines.append(f"{r.stage:<12}{r.key:<15}{shape:<15}{nums}{status}")
+        rows = [self._cells(r) for r in self.results]
+        widths = [max(len(cell) for cell in column) for column in zip(self._TITLES, *rows)]
+
+        def line(cells) -> str:
+            return "  ".join(c.rjust(w) if right else c.ljust(w)
+                             for c, w, right in zip(cells, widths, self._RIGHT)).rstrip()
+
+        lines += [line(self._TITLES), "-" * len(line(self._TITLES))]
+        lines += [line(cells) for cells in rows]
         lines.append("")
         n_fail = sum(not r.ok for r in self.results)
         if self.ok:
@@ -543,36 +599,68 @@ def _skip_matches(key: str, skip) -> bool:
     return key in skip or key_stage(key) in skip
 
 
-def _load_npz(path) -> dict:
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, OSError, ValueError (pickled objects)
-        raise ValueError(f"{path}: cannot read as a .npz of arrays ({type(exc).__name__}: {exc})") from None
-
-
 def load_candidate(path) -> dict:
     """Read a candidate's traces: a ``.npz`` file or a directory of CSV files (:func:`write_csv_array`).
 
     A directory may hold an ``index.json`` (as the golden cases' CSV mirrors do); without it every
     ``<key>.csv`` is read with the dtype inferred (bool for spike keys ``S_<l>``, float otherwise).
-    Raises ``ValueError`` naming the file if it cannot be read.
+    A ``.npz`` is read without unpickling anything, each array's header checked before its data.
+    Raises ``ValueError`` naming the file and the reason if it cannot be read.
     """
     path = Path(path)
     if path.is_dir():
         return read_csv_dir(path)
     if not path.exists():
         raise FileNotFoundError(f"candidate {path} does not exist")
-    return _load_npz(path)
+    return load_npz(path)
 
 
 def _reference_traces(case: Case, extra_record=()) -> dict:
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
     sim = LiteralEngine(case.network, case.task)
     return sim.run(case.n_steps, record=record).traces
+
+
+def _check_skip(skip, keys, where) -> tuple:
+    """``skip`` as a tuple of names; ``ValueError`` for unknown names or if nothing is left to compare.
+
+    Valid names are the trace names :data:`STAGES` (whether or not ``where`` records them) and
+    the keys ``where`` records.
+    """
+    skip = (skip,) if isinstance(skip, str) else tuple(skip)
+    if not all(isinstance(name, str) for name in skip):
+        raise TypeError(f"skip must be trace names or keys (strings), got {skip!r}")
+    unknown = [name for name in skip if name not in STAGES and name not in keys]
+    if unknown:
+        raise ValueError(f"skip: unknown name(s) {unknown}; valid are the trace names {list(STAGES)} "
+                         f"and the keys {where} records: {sorted(keys)}")
+    if all(_skip_matches(key, skip) for key in keys):
+        what = f"every key was skipped (skip {list(skip)})" if keys else f"{where} records no traces"
+        raise ValueError(f"nothing to compare: {what}")
+    return skip
+
+
+def _exact_inputs(key: str, converted: dict, n_layers: int) -> bool:
+    """Whether the keys an exact auryn converter of ``key`` needs are there (output error; ``lambda_k`` for ``m_k``)."""
+    return f"e_{n_layers}" in converted and (key_stage(key) != "m" or f"lambda_{key.rpartition('_')[2]}" in converted)
+
+
+def _to_paper(cand: dict, expected: dict, convention: str, context, cand_name: str) -> dict:
+    """The candidate's keys that can be compared, converted to the paper convention.
+
+    Keys with a wrong shape or dtype are left out (:func:`compare_key` reports them), so that a
+    converter never sees them.
+    """
+    from . import conventions as conv
+
+    usable = {k: v for k, v in cand.items()
+              if k not in expected or (np.shape(v) == expected[k].shape
+                                       and _as_comparable(np.asarray(v), expected[k])[1] is None)}
+    try:
+        return conv.to_paper(usable, convention, context)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"{cand_name}: cannot convert the traces from the {convention!r} convention "
+                         "(keys the case does not record have shapes that do not fit)") from None
 
 
 def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float = 1e-9,
@@ -593,7 +681,8 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         (:mod:`superspike_ref.conventions`).
     skip : iterable of str
         Trace names (``"lambda"``) or keys (``"m_0"``) not to compare, e.g. for an engine that
-        cannot record ``lambda`` and ``m``.
+        cannot record ``lambda`` and ``m``. Unknown names, and a ``skip`` that leaves nothing to
+        compare, raise ``ValueError``.
 
     Returns
     -------
@@ -605,9 +694,6 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
     from . import conventions as conv
 
     conv.check_convention(convention)
-    if isinstance(skip, str):
-        skip = (skip,)
-    skip = tuple(skip)
     case_dir = Path(case_dir)
     if isinstance(candidate, dict):
         cand, cand_name = dict(candidate), "<dict>"
@@ -623,23 +709,18 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
     weights = [expected[f"W_{k}"] for k in range(L)]
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
+    skip = _check_skip(skip, expected, case_dir)
     context = conv.TraceContext.from_network(case.network, weights)
-    converted = conv.to_paper(cand, convention, context)
+    converted = _to_paper(cand, expected, convention, context, cand_name)
 
-    results = []
-    skipped = []
-    for key in _table_order(expected):
-        if _skip_matches(key, skip):
-            skipped.append(key)
-            continue
-        stage = key_stage(key)
-        exact_inputs = f"e_{L}" in cand and (stage != "m" or f"lambda_{key.rpartition('_')[2]}" in cand)
-        results.append(compare_key(key, converted.get(key), expected[key], rtol, atol_scale,
-                                   n_batch=case.network.params.n_batch,
-                                   converter=conv.conversion_accuracy(convention, stage, exact_inputs)))
+    skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
+    accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L)) for k in expected}
+    results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], rtol, atol_scale,
+                           n_batch=case.network.params.n_batch, converter=accuracy[key])
+               for key in _table_order(expected) if key not in skipped]
     ignored = tuple(sorted(k for k in cand if k not in expected and not _skip_matches(k, skip)))
     return Report(case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
-                  first_failure=_first_failure(results, L), ignored=ignored, skipped=tuple(skipped),
+                  first_failure=_first_failure(results, L), ignored=ignored, skipped=skipped,
                   n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol,
                   atol_scale=atol_scale)
 
@@ -648,14 +729,13 @@ def load_golden(golden_dir) -> tuple:
     """Read a golden-vector directory: ``(description dict, inputs dict, expected dict)``."""
     golden_dir = Path(golden_dir)
     path = golden_dir / "golden.json"
-    try:
-        spec = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from None
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing (a golden-vector directory holds golden.json and expected.npz)")
+    spec = read_json(path)
     if not isinstance(spec, dict) or spec.get("format") != GOLDEN_FORMAT:
         raise ValueError(f"{path}: field 'format' must be {GOLDEN_FORMAT!r}")
-    inputs = _load_npz(golden_dir / "arrays.npz") if (golden_dir / "arrays.npz").is_file() else {}
-    return spec, inputs, _load_npz(golden_dir / "expected.npz")
+    inputs = load_npz(golden_dir / "arrays.npz") if (golden_dir / "arrays.npz").is_file() else {}
+    return spec, inputs, load_npz(golden_dir / "expected.npz")
 
 
 def _validate_golden(cand, cand_name, golden_dir, convention, skip, rtol, atol_scale) -> Report:
@@ -663,6 +743,7 @@ def _validate_golden(cand, cand_name, golden_dir, convention, skip, rtol, atol_s
         raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
                          f"so validate it with convention 'paper', not {convention!r}")
     _, _, expected = load_golden(golden_dir)
+    skip = _check_skip(skip, expected, golden_dir)
     results, skipped = [], []
     for key in expected:
         if _skip_matches(key, skip):
@@ -677,140 +758,8 @@ def _validate_golden(cand, cand_name, golden_dir, convention, skip, rtol, atol_s
 
 
 # --------------------------------------------------------------------------------------
-# deterministic .npz, CSV mirrors, .ras export
+# .ras export
 # --------------------------------------------------------------------------------------
-
-def save_npz(path, arrays: dict, compress: bool = True) -> None:
-    """Write ``arrays`` as a ``.npz`` that :func:`numpy.load` reads, byte for byte reproducible.
-
-    Unlike :func:`numpy.savez`, the zip entries carry a fixed date, so the same arrays always
-    give the same file (and the same sha256 in a manifest). Keys are written in sorted order.
-    """
-    import io
-    import zipfile
-
-    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(path, "w", compression=method) as zf:
-        for key in sorted(arrays):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[key]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = method
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, buffer.getvalue())
-
-
-def _fmt(x) -> str:
-    if isinstance(x, (bool, np.bool_)):
-        return "1" if x else "0"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    return repr(float(x))
-
-
-def write_csv_array(path, key: str, array) -> None:
-    """Write one array as CSV with a header (the mirror format of the golden cases).
-
-    * 0-D: header ``<key>``, one row.
-    * 1-D: header ``i0,<key>``, one row per element.
-    * 2-D: header ``i0,<key>[0],<key>[1],...``, one row per ``i0`` (per step for traces).
-    * 3-D and more: long format, header ``i0,i1,i2,<key>``, one row per element, C order.
-
-    Booleans are written 0/1, floats with Python's shortest round-trip ``repr`` (so reading them
-    back gives the same float64), integers as integers.
-    """
-    a = np.asarray(array)
-    with open(path, "w", encoding="ascii", newline="") as f:
-        if a.ndim == 0:
-            f.write(f"{key}\n{_fmt(a[()])}\n")
-        elif a.ndim == 1:
-            f.write(f"i0,{key}\n")
-            f.writelines(f"{i},{_fmt(x)}\n" for i, x in enumerate(a))
-        elif a.ndim == 2:
-            f.write("i0," + ",".join(f"{key}[{j}]" for j in range(a.shape[1])) + "\n")
-            f.writelines(f"{i}," + ",".join(_fmt(x) for x in row) + "\n" for i, row in enumerate(a))
-        else:
-            f.write(",".join(f"i{d}" for d in range(a.ndim)) + f",{key}\n")
-            for index in np.ndindex(*a.shape):
-                f.write(",".join(str(i) for i in index) + "," + _fmt(a[index]) + "\n")
-
-
-def read_csv_array(path, dtype=None, shape=None) -> np.ndarray:
-    """Read an array written by :func:`write_csv_array`.
-
-    ``dtype`` (``"bool"``, ``"float64"``, ``"int64"``) and ``shape`` come from the mirror's
-    ``index.json``; without them the dtype is float64 (bool if the key names spikes, ``S_<l>``,
-    or an input/target raster) and the shape is inferred from the indices. Raises ``ValueError``
-    naming the file and line for a malformed file.
-    """
-    path = Path(path)
-    text = path.read_text(encoding="ascii").splitlines()
-    if not text:
-        raise ValueError(f"{path}: empty file (a CSV mirror starts with a header line)")
-    header = text[0].split(",")
-    key = header[-1].split("[")[0]
-    if dtype is None:
-        dtype = "bool" if key_stage(key) == "S" or key in ("input", "target") else "float64"
-    rows = []
-    for lineno, line in enumerate(text[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split(",")
-        if len(fields) != len(header):
-            raise ValueError(f"{path}: line {lineno}: expected {len(header)} fields, got {len(fields)}")
-        rows.append(fields)
-    kind = np.dtype(dtype).kind
-    conv = (lambda s: float(s) != 0.0) if kind == "b" else int if kind in "iu" else float
-    try:
-        if header[0] != "i0":                                       # 0-D
-            return np.array(conv(rows[0][0]), dtype=dtype)
-        if len(header) == 2 and not header[1].endswith("]"):       # 1-D
-            values = [conv(r[1]) for r in rows]
-            return np.array(values, dtype=dtype).reshape(shape if shape is not None else (len(values),))
-        if header[1] != "i1":                                       # 2-D wide
-            n_cols = len(header) - 1
-            values = np.array([[conv(x) for x in r[1:]] for r in rows], dtype=dtype).reshape(-1, n_cols)
-            return values.reshape(shape) if shape is not None else values
-        n_dims = len(header) - 1                                    # long
-        index = np.array([[int(x) for x in r[:n_dims]] for r in rows], dtype=np.int64).reshape(-1, n_dims)
-        values = np.array([conv(r[-1]) for r in rows], dtype=dtype)
-        if shape is None:
-            shape = tuple(int(m) + 1 for m in index.max(axis=0)) if len(rows) else (0,) * n_dims
-        out = np.zeros(shape, dtype=dtype)
-        out[tuple(index.T)] = values
-        return out
-    except (ValueError, IndexError) as exc:
-        raise ValueError(f"{path}: malformed CSV mirror ({exc})") from None
-
-
-def write_csv_dir(directory, arrays: dict) -> None:
-    """Write every array as ``<key>.csv`` plus an ``index.json`` with its shape and dtype."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    index = {}
-    for key in sorted(arrays):
-        a = np.asarray(arrays[key])
-        write_csv_array(directory / f"{key}.csv", key, a)
-        index[key] = {"file": f"{key}.csv", "shape": list(a.shape), "dtype": str(a.dtype)}
-    (directory / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
-
-
-def read_csv_dir(directory) -> dict:
-    """Read a directory written by :func:`write_csv_dir` (or plain ``<key>.csv`` files)."""
-    directory = Path(directory)
-    index_path = directory / "index.json"
-    if index_path.is_file():
-        try:
-            index = json.loads(index_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{index_path}: not valid JSON: {exc}") from None
-        return {key: read_csv_array(directory / item["file"], item["dtype"], tuple(item["shape"]))
-                for key, item in index.items()}
-    files = sorted(directory.glob("*.csv"))
-    if not files:
-        raise ValueError(f"{directory}: no .csv files (expected one <key>.csv per trace)")
-    return {f.stem: read_csv_array(f) for f in files}
-
 
 def export_case_ras(case_dir, out_dir, id_base: int = 0) -> list:
     """Write a case's input and target (one cycle) as ``.ras`` files ``input.ras``, ``target.ras``.

@@ -71,7 +71,7 @@ def test_corrupted_or_altered_checkpoint_is_a_clear_error(tmp_path):
     save_checkpoint(path, ABOUT, {"x": np.arange(1000)}, 1)
     data = path.read_bytes()
     path.write_bytes(data[:-10])
-    with pytest.raises(ValueError, match="not a readable superspike_ref checkpoint"):
+    with pytest.raises(ValueError, match="not a .npz archive|is corrupt"):
         load_checkpoint(path, ABOUT, {})
     (tmp_path / "good.npz").write_bytes(data)
     with np.load(tmp_path / "good.npz", allow_pickle=False) as f:
@@ -100,11 +100,11 @@ def test_pickles_and_object_arrays_are_never_loaded(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "ck.npz"
     path.write_bytes(pickle.dumps({"x": _Payload(marker)}))
-    with pytest.raises(ValueError, match="not an .npz archive"):
+    with pytest.raises(ValueError, match="not a .npz archive"):
         load_checkpoint(path, ABOUT, {})
     header = {"format": CHECKPOINT_FORMAT, "version": __version__, "about": ABOUT, "chunk": 1, "state": {"array": "a0"}}
     np.savez(path, _header=np.array(json.dumps(header)), a0=np.array([_Payload(marker)], dtype=object))
-    with pytest.raises(ValueError, match="pickled data, which is never loaded"):
+    with pytest.raises(ValueError, match=r"pickled \(object\) data, which is never loaded"):
         load_checkpoint(path, ABOUT, {})
     assert not marker.exists()
 

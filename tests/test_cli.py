@@ -92,7 +92,7 @@ def test_run_case_out_is_exactly_the_file_named(tmp_path, capsys):
     assert main(["run-case", str(case), "--out", str(tmp_path), "--no-progress"]) == 2
     _one_line_error(capsys, "is a folder")
     assert not (tmp_path.parent / f"{tmp_path.name}.npz").exists()
-    assert main(["run-case", str(case), "--out", str(tmp_path / "t.npz"), "--max-memory", "1K", "--no-progress"]) == 2
+    assert main(["run-case", str(case), "--out", str(tmp_path / "t.npz"), "--max-memory", "100", "--no-progress"]) == 2
     _one_line_error(capsys, "case.json", "n_steps", "needs")
     spec = json.loads((case / "case.json").read_text())
     (case / "case.json").write_text(json.dumps({**spec, "n_steps": 10**12}))

@@ -34,6 +34,31 @@ def test_demo_rejects_too_short_runs():
         run_demo(duration_s=1.0, engine="gpu", progress=False, out=None)
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(duration_s=float("inf")), ValueError, "duration_s must be finite, got inf"),
+        (dict(duration_s=float("nan")), ValueError, "duration_s must be finite, got nan"),
+        (dict(duration_s=10**400), ValueError, "duration_s must be finite"),
+        (dict(duration_s=-1.0), ValueError, "duration_s must be > 0"),
+        (dict(duration_s=0.0), ValueError, "duration_s must be > 0"),
+        (dict(duration_s=1.25), ValueError, "duration_s=1.25 s is not a whole number"),
+        (dict(duration_s="400"), TypeError, "duration_s must be a real number"),
+        (dict(duration_s=1.0, print_every_s=float("inf")), ValueError, "print_every_s must be finite"),
+        (dict(duration_s=1.0, print_every_s=-0.5), ValueError, "print_every_s must be > 0"),
+    ],
+)
+def test_demo_rejects_non_finite_or_non_positive_times(kwargs, error, match, capsys):
+    with pytest.raises(error, match=match):
+        run_demo(progress=False, out=None, **kwargs)
+    assert capsys.readouterr().out == ""                # refused before anything ran
+
+
+def test_cli_demo_infinite_duration_is_a_user_error(capsys):
+    assert main(["demo", "--duration", "inf", "--no-progress"]) == 2
+    assert "duration_s must be finite" in capsys.readouterr().err
+
+
 def test_cli_run_case_roundtrip(tmp_path, conformance_dir):
     case = conformance_dir / "public-single-rmsprop-ucut"
     out = tmp_path / "traces.npz"

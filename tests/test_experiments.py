@@ -57,7 +57,7 @@ def test_corrupted_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
         fig2.run(quick=True, seeds=1, duration_s=5.0, out=tmp_path, progress=False)
     path = tmp_path / "checkpoint.npz"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(ValueError, match="not a readable superspike_ref checkpoint"):
+    with pytest.raises(ValueError, match="not a .npz archive|is corrupt"):
         fig2.run(quick=True, seeds=1, duration_s=5.0, out=tmp_path, resume=True, progress=False)
     with pytest.raises(ValueError, match="needs a checkpoint"):
         fig2.run(quick=True, out=tmp_path / "empty", resume=True, progress=False)

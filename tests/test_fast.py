@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -455,3 +456,84 @@ def test_spike_sums_sparse_and_dense_agree(shared, density):
         out = np.ones((B, n_pre, R))
         _add_spike_sum(out, x, A, dense_fraction=fraction)
         np.testing.assert_allclose(out, expected + 1.0, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# non-finite state: both engines stop at the same weight update, naming the same thing
+# --------------------------------------------------------------------------------------
+
+NON_FINITE = re.compile(r"^(?:network (\d+), )?connection k=(\d+): (\w+)\[(\d+), (\d+)\] = (\S+) is not finite "
+                        r"at the weight update after step n=(\d+);")
+
+
+def _non_finite_error(engine, n_steps: int = 400) -> tuple:
+    """``(network, k, quantity, i, j, value, n)`` of the FloatingPointError that ``engine.run`` raises."""
+    with pytest.raises(FloatingPointError) as info:
+        engine.run(n_steps)
+    match = NON_FINITE.match(str(info.value))
+    assert match, str(info.value)
+    return match.groups()
+
+
+def _poison_trace(engine, k, i, j):
+    if isinstance(engine, LiteralEngine):
+        engine.elig[k][i, j] = np.nan
+    else:
+        engine._batch._elig[k][0, j, i] = np.nan  # stored transposed
+
+
+def _poison_weight(engine, k, i, j):
+    engine.weights[k][i, j] = np.nan  # a live view in both engines
+
+
+@pytest.mark.parametrize(
+    "poison, where, expected",
+    [
+        # a NaN trace reaches m (m += e λ, and NaN × 0 is NaN)
+        (_poison_trace, (0, 1, 2), (None, "0", "m", "1", "2", "nan", "99")),
+        (_poison_trace, (1, 1, 3), (None, "1", "m", "1", "3", "nan", "99")),
+        # a NaN hidden -> output weight reaches the hidden error through symmetric feedback first
+        (_poison_weight, (1, 0, 3), (None, "0", "m", "3", "0", "nan", "99")),
+    ],
+    ids=["lambda_0", "lambda_1", "W_1"],
+)
+def test_non_finite_state_stops_both_engines_at_the_same_update(poison, where, expected):
+    net, task = make_case(5, (10, 4, 2))
+    errors = []
+    for engine in (LiteralEngine(net, task), FastEngine(net, task)):
+        poison(engine, *where)
+        errors.append(_non_finite_error(engine))
+    assert errors[0] == errors[1] == expected
+
+
+def test_non_finite_optimiser_state_named_at_its_update(monkeypatch):
+    import superspike_ref.fast as fast_module
+    import superspike_ref.network as network_module
+
+    real_step = network_module.optimizer_step
+    net, task = make_case(6, (10, 4, 2), optimizer="rmsprop")
+    errors = []
+    for module, make in ((network_module, LiteralEngine), (fast_module, FastEngine)):
+        calls = []
+
+        def third_call_gives_inf(*args, **kwargs):
+            w, v = real_step(*args, **kwargs)
+            calls.append(1)
+            if len(calls) == 3:  # connection 0 at the second update (end of step 199)
+                v = v.copy()
+                v[1, 0] = np.inf
+            return w, v
+
+        monkeypatch.setattr(module, "optimizer_step", third_call_gives_inf)
+        errors.append(_non_finite_error(make(net, task)))
+    assert errors[0] == errors[1] == (None, "0", "v", "1", "0", "inf", "199")
+
+
+def test_non_finite_state_names_the_network_in_a_batch():
+    net, task = make_case(5, (10, 4, 2))
+    other, _ = make_case(7, (10, 4, 2))
+    batch = BatchFastEngine([net, other, net], task)
+    batch._elig[0][1, 2, 1] = np.nan
+    assert _non_finite_error(batch) == ("1", "0", "m", "1", "2", "nan", "99")
+    clean = BatchFastEngine([net, other], task)
+    assert len(clean.run(400)) == 2                      # finite runs never raise

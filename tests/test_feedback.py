@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superspike_ref import LiteralEngine, Network
+from superspike_ref import LiteralEngine
 from superspike_ref.feedback import FEEDBACK_KINDS, hidden_errors, make_feedback_matrices
 
 LAYERS = (7, 5, 4, 3)  # two hidden layers

@@ -9,7 +9,7 @@ import pytest
 from superspike_ref import CyclicTask, LiteralEngine, Network, Params, init_weights
 from superspike_ref.error import auryn_mse, van_rossum_error, vr_distance
 from superspike_ref.filters import exp_trace, follow
-from superspike_ref.network import RECORDABLE
+from superspike_ref.network import RECORDABLE, check_finite_state
 from superspike_ref.optimizers import optimizer_step
 
 
@@ -43,6 +43,12 @@ def test_network_defaults():
         (dict(weights=_weights((4, 3, 2), np.int64)), TypeError, r"weights\[0\]"),
         (dict(weights=(np.zeros((3, 4)), [[0.0] * 3] * 2)), TypeError, r"weights\[1\]"),   # a list
         (dict(weights=(np.full((3, 4), np.nan), np.zeros((2, 3)))), ValueError, r"weights\[0\]"),
+        (dict(weights=(np.zeros((3, 4)), np.array([[0.0, 0.1, 0.0], [0.0, 0.0, -0.25]]))), ValueError,
+         r"^weights\[1\]\[1, 2\] = -0\.25 V is outside \[params\.w_min_V, params\.w_max_V\] = \[-0\.1, 0\.1\] V "
+         r"\(1 of 6 entries are\)"),
+        (dict(weights=(np.full((3, 4), 27.787), np.zeros((2, 3)))), ValueError, r"weights\[0\]\[0, 0\] = 27\.787 V"),
+        (dict(weights=(np.full((3, 4), 0.05), np.zeros((2, 3))), params=Params(w_max_V=0.04)), ValueError,
+         r"weights\[0\]\[0, 0\] = 0\.05 V is outside .* = \[-0\.1, 0\.04\] V \(12 of 12"),
         (dict(feedback="transpose"), ValueError, "feedback"),
         (dict(optimizer="adam"), ValueError, "optimizer"),
         (dict(feedback="random"), ValueError, "feedback_matrices"),                        # B missing
@@ -64,6 +70,13 @@ def test_network_rejects(kwargs, exc, match):
     values.update(kwargs)
     with pytest.raises(exc, match=match):
         Network(**values)
+
+
+def test_weights_at_the_bounds_are_accepted():
+    W = np.array([[-0.1, 0.1, 0.0]])
+    assert Network(layers=(3, 1), weights=(W,)).weights[0] is W
+    with pytest.raises(ValueError, match=r"weights\[0\]\[0, 1\] = 0\.1 V"):
+        Network(layers=(3, 1), weights=(W,), params=Params(w_max_V=0.0999))
 
 
 def test_init_weights_statistics_and_clipping():
@@ -424,3 +437,29 @@ def test_error_gate_closed_freezes_hidden_weights_only(small_hidden_setup):
     assert not np.array_equal(tr["W_1"][-1], net.weights[1])
     assert np.any(eng.zh[0] > 0)  # the het trace still runs
 
+
+
+def test_check_finite_state_names_connection_step_quantity_and_entry():
+    ok = np.zeros((2, 3))
+    check_finite_state(9, 0, (("m", ok), ("v", ok)))
+    bad = ok.copy()
+    bad[1, 2] = -np.inf
+    with pytest.raises(FloatingPointError, match=r"^connection k=4: v\[1, 2\] = -inf is not finite at the weight "
+                                                 r"update after step n=99;"):
+        check_finite_state(99, 4, (("m", ok), ("v", bad), ("W", bad * np.nan)))   # the first in order is named
+    stacked = np.stack([ok, ok, bad])
+    with pytest.raises(FloatingPointError, match=r"^network 2, connection k=0: W\[1, 2\]"):
+        check_finite_state(5, 0, (("W", stacked),))
+    with pytest.raises(FloatingPointError, match=r"^connection k=0: m\[2, 1\] = nan"):
+        check_finite_state(5, 0, (("m", np.where(bad.T == -np.inf, np.nan, 0.0)[None]),))  # one network: not named
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf * 0 in W @ spikes
+def test_literal_engine_stops_at_the_first_update_with_a_non_finite_weight(small_hidden_setup):
+    net, task = small_hidden_setup(0, layers=(20, 5, 2))
+    eng = LiteralEngine(net, task)
+    eng.run(150)                                          # one update done, the next at the end of step 199
+    eng.weights[0][2, 7] = np.inf
+    with pytest.raises(FloatingPointError, match=r"connection k=0: \w+\[2, \d+\] = \S+ is not finite .* step n=199;"):
+        eng.run(500)
+    assert eng.step_index == 199                          # stopped there

@@ -107,6 +107,19 @@ def test_burn_in_updates_v_not_w(kind):
         assert not np.array_equal(v_frozen, v)
 
 
+@pytest.mark.parametrize("kind", OPTIMIZERS)
+@pytest.mark.parametrize("eps", [1e-12, 5e-324])
+def test_synapse_without_gradient_keeps_its_weight(kind, eps):
+    """An input that never spikes gives g = v = 0: the step is 0/(0 + eps) = 0, never 0/0 (eps > 0 is required)."""
+    p = Params(eps=eps)
+    w = np.array([0.01, -0.02, 0.0])
+    w_new, v_new = optimizer_step(kind, w, np.zeros(3), np.zeros(3), p.n_batch, 1.0, p)
+    np.testing.assert_array_equal(w_new, w)
+    np.testing.assert_array_equal(v_new, 0.0)
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        Params(eps=0.0)
+
+
 def test_inputs_not_modified():
     p = Params()
     w, m, v = np.array([0.01]), np.array([1.0]), np.array([0.5])

@@ -93,6 +93,19 @@ BAD = (
         ({"dt_s": 3e-4}, "t_ref_s"),                              # 5 ms is 16.7 steps of 0.3 ms
         ({"r0": -1e-3}, "r0"),
         ({"eps": -1e-12}, "eps"),
+        ({"eps": 0.0}, "eps must be > 0"),                        # 0/0 for a synapse without gradient
+        ({"eps": 0}, "eps must be > 0"),
+        ({"a": -1.0}, "a must be >= 0"),                          # zh**a infinite for a silent neuron
+        ({"tau_rise_s": 0.009949916247342209}, "tau_rise_s"),     # exp(-dt/tau_rise) == 1 - dt/tau_decay: 0/0
+        ({"tau_rise_s": 0.00995}, "ill-conditioned"),             # nearly so: the kernel energy is garbage
+        ({"tau_rise_s": 0.0099999}, "tau_decay_s"),               # tau_rise ~ tau_decay (continuous forms)
+        ({"tau_decay_s": 1e20}, "tau_decay_s"),                   # 1 - dt/tau_decay == 1.0: division by 0
+        ({"tau_rise_s": 1e20}, "tau_rise_s"),                     # exp(-dt/tau_rise) == 1.0
+        ({"dt_s": 10**400}, "dt_s must be finite"),               # an int beyond the float range
+        ({"dt_s": 1.6118376992069978e-22}, "tau_rise_s"),         # both kernel factors round to 1 (found by hypothesis)
+        ({"t_batch_s": 1e300, "dt_s": 1e-300, "t_ref_s": 0.0, "delay_s": 0.0, "tau_mem_s": 1.0, "tau_syn_s": 1.0,
+          "tau_rise_s": 2e-300, "tau_decay_s": 5e-300, "tau_rms_s": 1.0, "tau_het_s": 1.0}, "t_batch_s=1e\\+300 s is too many"),
+        ({"tau_rise_s": 1.3407807929942597e+154}, "tau_rise_s"),   # (tau_decay - tau_rise)**2 would overflow
         ({"rho": -0.1}, "rho"),
         ({"beta_per_V": -1e3}, "beta_per_V"),
         ({"e_gate": -5e-6}, "e_gate"),
@@ -124,6 +137,34 @@ def test_whole_steps():
     assert whole_steps(0.0, 1e-4, "x") == 0
     with pytest.raises(ValueError, match="my_duration_s"):
         whole_steps(0.00015, 1e-4, "my_duration_s")
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((math.inf, 1e-4), ValueError, "my_duration_s must be finite"),
+        ((math.nan, 1e-4), ValueError, "my_duration_s must be finite"),
+        ((-math.inf, 1e-4), ValueError, "my_duration_s must be finite"),
+        ((10**400, 1e-4), ValueError, "my_duration_s must be finite"),
+        ((1.0, math.inf), ValueError, "dt_s must be finite"),
+        ((1.0, 0.0), ValueError, "dt_s must be > 0"),
+        ((1.0, -1e-4), ValueError, "dt_s must be > 0"),
+        ((1e300, 1e-300), ValueError, "my_duration_s=1e\\+300 s is too many time steps"),
+        (("1.0", 1e-4), TypeError, "my_duration_s must be a real number"),
+        ((True, 1e-4), TypeError, "my_duration_s"),
+        ((1.0, None), TypeError, "dt_s"),
+    ],
+)
+def test_whole_steps_rejects_non_finite_and_bad_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        whole_steps(*args, "my_duration_s")
+
+
+def test_kernel_limits_are_documented_values():
+    assert Params(tau_rise_s=0.009999).tau_rise_s == 0.009999      # 0.01 % apart: fine
+    assert Params(tau_rise_s=0.0099).tau_rise_s == 0.0099          # the factors differ enough
+    assert Params(tau_decay_s=1e5).tau_decay_s == 1e5               # 1e9 dt_s
+    assert Params(a=0.0).a == 0.0 and Params(eps=5e-324).eps == 5e-324
 
 
 def test_tiny_batch_rejected():

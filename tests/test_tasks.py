@@ -59,6 +59,10 @@ def test_poisson_edge_rates():
         (dict(n_neurons=True), TypeError, "n_neurons"),
         (dict(rate_Hz="5"), TypeError, "rate_Hz"),
         (dict(rate_Hz=float("nan")), ValueError, "rate_Hz"),
+        (dict(duration_s=float("inf")), ValueError, "duration_s must be finite"),
+        (dict(duration_s=10**400), ValueError, "duration_s must be finite"),   # an int beyond the float range
+        (dict(dt_s=np.bool_(True)), TypeError, "dt_s"),
+        (dict(duration_s=1e300, dt_s=1e-300), ValueError, "duration_s=1e\\+300 s is too many time steps"),
     ],
 )
 def test_poisson_rejects_bad_arguments(kwargs, error, match):

@@ -4,6 +4,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,37 +109,107 @@ def test_golden_vectors_science():
 
 
 # ----------------------------------------------------------------------------------------
-# manifest, determinism, mirrors
+# manifest, provenance, determinism, mirrors
 # ----------------------------------------------------------------------------------------
 
-def test_manifest_matches_files():
+@pytest.fixture(scope="module")
+def script():
+    return _load_script()
+
+
+@pytest.fixture(scope="module")
+def fresh_cases(script, tmp_path_factory):
+    """The golden cases generated afresh, once per module (it takes about a second)."""
+    out = tmp_path_factory.mktemp("fresh") / "cases"
+    script.generate(out)
+    return out
+
+
+def test_manifest_matches_files(script):
     lines = (CASES_DIR / "MANIFEST.sha256").read_text().splitlines()
     listed = {}
     for line in lines:
         digest, path = line.split("  ", 1)
         listed[path] = digest
-    on_disk = {p.relative_to(CASES_DIR).as_posix() for p in CASES_DIR.rglob("*")
-               if p.is_file() and p.name != "MANIFEST.sha256"}
-    assert set(listed) == on_disk
+    on_disk = {p.relative_to(CASES_DIR).as_posix() for p in CASES_DIR.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk - {"MANIFEST.sha256", "PROVENANCE.json"}
+    assert set(script.NOT_DATA) == {"MANIFEST.sha256", "PROVENANCE.json"} <= on_disk
     for path, digest in listed.items():
         assert hashlib.sha256((CASES_DIR / path).read_bytes()).hexdigest() == digest, path
 
 
-def test_script_is_deterministic(tmp_path):
-    script = _load_script()
-    script.generate(tmp_path / "cases")
-    fresh = tmp_path / "cases"
-    files = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(CASES_DIR).as_posix() for p in CASES_DIR.rglob("*") if p.is_file())
-    assert files == committed
-    for rel in files:
-        if rel.endswith(".npz"):
-            with np.load(fresh / rel) as a, np.load(CASES_DIR / rel) as b:
-                assert a.files == b.files, rel
-                for key in a.files:
-                    assert a[key].dtype == b[key].dtype and np.array_equal(a[key], b[key]), (rel, key)
-        elif rel != "MANIFEST.sha256":
-            assert (fresh / rel).read_bytes() == (CASES_DIR / rel).read_bytes(), rel
+def test_provenance_records_how_and_where(script):
+    prov = json.loads((CASES_DIR / "PROVENANCE.json").read_text())
+    for field in ("superspike_ref", "numpy", "python", "platform", "machine", "processor", "blas", "environment"):
+        assert field in prov, field
+    assert prov["numpy"].count(".") >= 1 and prov["python"].count(".") == 2 and prov["machine"]
+    manifest = (CASES_DIR / "MANIFEST.sha256").read_bytes()
+    assert prov["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()     # written with this data
+    here = script.provenance(CASES_DIR)
+    assert set(here) == set(prov) and here["manifest_sha256"] == prov["manifest_sha256"]
+
+
+def test_committed_cases_equal_a_fresh_generation_within_tolerance(script, fresh_cases):
+    """On any machine: the same files; arrays within SPEC §9 tolerance (spikes exact), text identical."""
+    result = script.compare_dirs(CASES_DIR, fresh_cases)
+    assert result["out"] == {}
+    assert sorted(result["identical"] + result["within"]) == script.data_files(CASES_DIR)
+    assert all(rel.endswith((".npz", ".csv")) for rel in result["within"])
+    assert "README.md" in result["identical"] and "two-layer-dw-symmetric/case.json" in result["identical"]
+
+
+def test_generation_is_bitwise_deterministic_in_one_process(script, fresh_cases, tmp_path):
+    script.generate(tmp_path / "again")
+    assert script.manifest_lines(tmp_path / "again") == script.manifest_lines(fresh_cases)
+    assert (tmp_path / "again" / "MANIFEST.sha256").read_bytes() == (fresh_cases / "MANIFEST.sha256").read_bytes()
+
+
+def test_generation_is_bitwise_deterministic_across_blas_threads(tmp_path):
+    """Same machine, 1 or 2 OpenBLAS threads: the same bytes (the manifest hashes every data file)."""
+    manifests = []
+    for n in ("1", "2"):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=n, OMP_NUM_THREADS=n)
+        out = tmp_path / f"threads{n}"
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "make_golden_cases.py"), "--out", str(out)],
+                       env=env, check=True, capture_output=True, timeout=300)
+        assert json.loads((out / "PROVENANCE.json").read_text())["environment"]["OPENBLAS_NUM_THREADS"] == n
+        manifests.append((out / "MANIFEST.sha256").read_bytes())
+    assert manifests[0] == manifests[1] and len(manifests[0].splitlines()) > 150
+
+
+def test_compare_dirs_tells_bitwise_within_and_out_of_tolerance(script, fresh_cases, tmp_path, capsys):
+    changed = tmp_path / "cases"
+    shutil.copytree(fresh_cases, changed)
+
+    def change_npz(rel, key, change):
+        arrays = V.load_candidate(changed / rel)
+        arrays[key] = change(arrays[key])
+        V.save_npz(changed / rel, arrays)
+
+    change_npz("two-layer-dw-random/expected.npz", "W_0", lambda w: w * (1 + 1e-13))        # last bits
+    change_npz("short-training-run/expected.npz", "e_1", lambda e: e * (1 + 1e-6))          # beyond 1e-9
+    change_npz("two-layer-dw-symmetric/expected.npz", "S_1", lambda s: ~s)                   # spikes exact
+    mirror = changed / "short-training-run/csv/expected"
+    v_0 = V.read_csv_dir(mirror)["v_0"]
+    V.write_csv_array(mirror / "v_0.csv", "v_0", v_0 * (1 + 1e-12))
+    with open(changed / "one-synapse-eligibility/ras/id0/S_1.ras", "a") as f:
+        f.write("0.0599 0\n")
+    result = script.compare_dirs(changed, fresh_cases)
+    assert sorted(result["within"]) == ["short-training-run/csv/expected/v_0.csv", "two-layer-dw-random/expected.npz"]
+    assert result["out"] == {"one-synapse-eligibility/ras/id0/S_1.ras": ["text differs"],
+                             "short-training-run/expected.npz": ["e_1"],
+                             "two-layer-dw-symmetric/expected.npz": ["S_1"]}
+    script.write_manifest(changed)
+    assert script.main(["--check", "--out", str(changed)]) == 1
+    out = capsys.readouterr().out
+    assert "2 within SPEC §9 tolerance, 3 out of tolerance" in out
+    assert "OUT OF TOLERANCE: short-training-run/expected.npz: e_1" in out and "MANIFEST.sha256 matches" in out
+
+
+def test_check_passes_on_the_committed_cases(script, capsys):
+    assert script.main(["--check"]) == 0
+    out = capsys.readouterr().out
+    assert "0 out of tolerance" in out and "MANIFEST.sha256 matches" in out
 
 
 @pytest.mark.parametrize("name", SIM_CASES + VECTORS)
@@ -173,6 +247,7 @@ def test_csv_round_trip_shapes(tmp_path):
         "S_1": np.array([[True, False], [False, True]]),
         "cube": np.arange(24, dtype=float).reshape(2, 3, 4) / 7,
         "empty": np.zeros((0, 2, 3)),
+        "no_columns": np.zeros((3, 0)),
         "ints": np.array([[1, 2], [3, 4]], dtype=np.int64),
     }
     V.write_csv_dir(tmp_path, arrays)
@@ -180,6 +255,7 @@ def test_csv_round_trip_shapes(tmp_path):
     for key, value in arrays.items():
         assert back[key].dtype == value.dtype and np.array_equal(back[key], value), key
     (tmp_path / "index.json").unlink()                        # without the index: inferred
+    (tmp_path / "no_columns.csv").unlink()                    # its shape (3, 0) needs the index
     back = V.read_csv_dir(tmp_path)
     assert back["S_1"].dtype == bool and np.array_equal(back["cube"], arrays["cube"])
     (tmp_path / "bad.csv").write_text("i0,bad\n0,1,2\n")
@@ -211,11 +287,13 @@ def test_export_ras(tmp_path):
 # ----------------------------------------------------------------------------------------
 
 def test_validate_reference_passes():
-    report = V.validate(SYMMETRIC / "expected.npz", SYMMETRIC)
+    report = V.validate(SYMMETRIC / "expected.npz", SYMMETRIC)      # committed traces: any machine
     assert report.ok and report.first_failure is None
     assert [r.stage for r in report.results] == sorted((r.stage for r in report.results), key=V.STAGES.index)
-    assert len(report.results) == 22 and all(r.max_abs == 0.0 for r in report.results)
+    assert len(report.results) == 22 and all(r.max_rel <= 1e-12 for r in report.results)
     assert "PASS" in report.format_table()
+    fresh = V.validate(V.run_case(SYMMETRIC), SYMMETRIC)             # this machine's run: bitwise
+    assert fresh.ok and all(r.max_abs == 0.0 for r in fresh.results)
 
 
 def test_validate_dict_candidate_with_extra_and_float_spikes():
@@ -274,6 +352,45 @@ def test_skip():
     assert not V.validate(cand, SYMMETRIC).ok
     report = V.validate(cand, SYMMETRIC, skip=("lambda", "m"))
     assert report.ok and set(report.skipped) == {"lambda_0", "lambda_1", "m_0", "m_1"}
+    report = V.validate(cand, SYMMETRIC, skip=("lambda_0", "lambda_1", "m_0", "m_1"))
+    assert report.ok and len(report.results) == 18
+
+
+def test_skip_unknown_name_is_refused():
+    with pytest.raises(ValueError, match=r"unknown name\(s\) \['lamda'\].*'lambda'.*'m_0'"):
+        V.validate(expected(SYMMETRIC), SYMMETRIC, skip=("lamda",))
+    with pytest.raises(ValueError, match="m_2"):                 # no connection 2 in a 5 -> 3 -> 2 network
+        V.validate(expected(SYMMETRIC), SYMMETRIC, skip="m_2")
+    with pytest.raises(ValueError, match="unknown"):
+        V.validate({}, CASES_DIR / "surrogate-grid", skip=("sigma_prime_pepper",))
+    with pytest.raises(TypeError, match="skip"):
+        V.validate(expected(SYMMETRIC), SYMMETRIC, skip=(1,))
+    short = CASES_DIR / "short-training-run"                     # a trace name the case does not record
+    assert V.validate(expected(short), short, skip=("lambda",)).ok
+
+
+def test_skipping_every_key_is_refused(capsys):
+    with pytest.raises(ValueError, match="nothing to compare: every key was skipped"):
+        V.validate(expected(SYMMETRIC), SYMMETRIC, skip=V.STAGES)
+    golden = CASES_DIR / "kernel-impulse-responses"
+    with pytest.raises(ValueError, match="nothing to compare"):
+        V.validate(expected(golden), golden, skip=tuple(expected(golden)))
+    args = ["validate", str(SYMMETRIC / "expected.npz"), "--against", str(SYMMETRIC), "--skip", *V.STAGES]
+    assert main(args) == 2
+    assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_table_columns_are_as_wide_as_their_content():
+    golden = CASES_DIR / "kernel-impulse-responses"
+    text = V.validate(expected(golden), golden).format_table(header=False)
+    lines = text.splitlines()
+    rows = lines[2:8]
+    assert len(rows) == 6 and lines[1] == "-" * len(lines[1])
+    for row in rows:                                           # stage and key are long: still two columns
+        stage, key, shape, *rest = row.split()
+        assert stage == key and key in expected(golden) and shape == "800" and rest[-1] == "ok"
+        assert row.index(key, len(stage)) == lines[0].index("key")    # the key under its title
+    assert "error_kernel_aurynerror" not in text and "error_kernel_auryn  error_kernel_auryn" in text
 
 
 @pytest.mark.parametrize("convention", ["auryn", "genn"])

@@ -13,7 +13,6 @@ numbers as an uninterrupted run.
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from .. import __version__
 from ..checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from ..fast import BatchFastEngine, FastEngine
+from ..files import load_npz
 from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
@@ -235,13 +235,12 @@ def find_result(figure: str, start=None) -> Path:
 
 def load_result(path) -> ExperimentResult:
     """Read a result written by :func:`save_result`."""
+    arrays = load_npz(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["_meta"]))
-            arrays = {k: data[k] for k in data.files if k != "_meta"}
+        meta = json.loads(str(arrays.pop("_meta")))
         return ExperimentResult(name=meta["name"], arrays=arrays, summary=meta["summary"], config=meta["config"])
-    except (OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a readable experiment result ({type(exc).__name__})") from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise ValueError(f"{path}: not an experiment result (no valid _meta entry)") from None
 
 
 def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool = False, progress: bool = True,

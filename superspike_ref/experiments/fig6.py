@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..network import Network
-from ..params import Params, whole_steps
+from ..params import Params
 from ..tasks import CyclicTask, fig6_target_image, frozen_poisson, picture_raster
 from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size,
                      run_chunks, save_result)
