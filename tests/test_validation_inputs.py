@@ -332,10 +332,15 @@ def _load_case_or_error(folder: Path):
 @PROPERTY
 @given(spec=case_specs())
 def test_any_case_json_gives_a_case_or_a_clear_error(case_dir, spec):
+    _check_case_with(case_dir, "case.json", json.dumps(spec).encode())
+
+
+def _check_case_with(case_dir, name: str, content: bytes) -> None:
+    """A copy of ``case_dir`` with file ``name`` replaced by ``content`` loads or fails clearly."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "c"
         shutil.copytree(case_dir, folder)
-        (folder / "case.json").write_text(json.dumps(spec))
+        (folder / name).write_bytes(content)
         case = _load_case_or_error(folder)
         assert case is None or isinstance(case, V.Case)
 
@@ -373,12 +378,7 @@ def arrays_npz_files(draw):
 @PROPERTY
 @given(content=arrays_npz_files())
 def test_any_arrays_npz_gives_a_case_or_a_clear_error(case_dir, content):
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "c"
-        shutil.copytree(case_dir, folder)
-        (folder / "arrays.npz").write_bytes(content)
-        case = _load_case_or_error(folder)
-        assert case is None or isinstance(case, V.Case)
+    _check_case_with(case_dir, "arrays.npz", content)
 
 
 @st.composite
@@ -504,22 +504,15 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 @PROPERTY
-@given(arrays=st.dictionaries(KEYS, CSV_ARRAYS, max_size=4))
-def test_csv_round_trip(arrays):
+@given(arrays=st.dictionaries(KEYS, CSV_ARRAYS, max_size=4), form=st.sampled_from(["csv", "npz"]))
+def test_csv_and_npz_round_trip(arrays, form):
     with tempfile.TemporaryDirectory() as tmp:
-        V.write_csv_dir(Path(tmp) / "mirror", arrays)
-        back = V.read_csv_dir(Path(tmp) / "mirror")
+        path = Path(tmp) / ("mirror" if form == "csv" else "a.npz")
+        write = V.write_csv_dir if form == "csv" else V.save_npz
+        write(path, arrays)
+        back = V.load_candidate(path)
         assert set(back) == set(arrays)
         assert all(_same(arrays[k], back[k]) for k in arrays), {k: (arrays[k], back[k]) for k in arrays}
-
-
-@PROPERTY
-@given(arrays=st.dictionaries(KEYS, CSV_ARRAYS, max_size=4))
-def test_npz_round_trip(arrays):
-    with tempfile.TemporaryDirectory() as tmp:
-        V.save_npz(Path(tmp) / "a.npz", arrays)
-        back = V.load_candidate(Path(tmp) / "a.npz")
-        assert set(back) == set(arrays) and all(_same(arrays[k], back[k]) for k in arrays)
 
 
 @PROPERTY
