@@ -256,7 +256,7 @@ def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool =
     path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
     about = {"figure": state["config"]["figure"], "config": state["config"], "n_chunks": n_chunks}
     if resume:
-        if path is None or not path.is_file():
+        if path is None or not path.exists():
             old = None if out_dir is None else Path(out_dir) / "checkpoint.pkl"
             hint = (f" ({old.name} is an older pickle checkpoint, which is never loaded: pickle can run code)"
                     if old is not None and old.exists() else "")
