@@ -116,10 +116,11 @@ def _csv_values(path: Path, rows: list, columns: slice, dtype: np.dtype) -> np.n
             except (ValueError, OverflowError):      # the message would quote the text: not passed on
                 what = "an integer" if kind in "iu" else "a number"
                 raise ValueError(f"{path}: line {lineno}: a field is not {what}") from None
-    try:
-        return np.array(values, dtype=dtype)
-    except (ValueError, OverflowError):
-        raise ValueError(f"{path}: a value is out of range for {dtype}") from None
+    if kind in "iu" and values:
+        info = np.iinfo(dtype)
+        if not (info.min <= min(values) and max(values) <= info.max):
+            raise ValueError(f"{path}: a value is out of range for {dtype}")
+    return np.array(values, dtype=dtype)
 
 
 def _csv_long(path: Path, rows: list, n_dims: int, dtype: np.dtype, shape) -> np.ndarray:
