@@ -13,28 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from .fast import FastEngine
-from .network import LiteralEngine, Network, RunResult, concat_results
-from .params import Params, whole_steps
-from .tasks import PAPER_CYCLE_S, CyclicTask, _check_real, frozen_poisson, paper_target_times_s, timed_target
+from .network import LiteralEngine, RunResult, concat_results
+from .paper_tasks import DEMO_SEED, fig2_network, fig2_task
+from .params import Params, _check_real, whole_steps
+from .tasks import PAPER_CYCLE_S, CyclicTask
 
 __all__ = ["fig2_task", "fig2_network", "DemoResult", "run_demo", "DEMO_SEED"]
 
-DEMO_SEED = 2018
-"""Seed of the demo (its initial weights leave the output silent in the first cycle)."""
-
 ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
-
-
-def fig2_task(rng: np.random.Generator, params: Params = Params(), n_in: int = 100, rate_Hz: float = 5.0) -> CyclicTask:
-    """Frozen Poisson input ``(5000, n_in)`` and the paper's 5-spike target over a 0.5 s cycle."""
-    inputs = frozen_poisson(rng, n_in, rate_Hz, PAPER_CYCLE_S, params.dt_s)
-    target = timed_target(paper_target_times_s(), PAPER_CYCLE_S, params.dt_s, n_neurons=1)
-    return CyclicTask(input=inputs, target=target)
-
-
-def fig2_network(rng: np.random.Generator, params: Params = Params(), n_in: int = 100, **options) -> Network:
-    """One output neuron fed by ``n_in`` inputs, weights N(0, 0.05/√n_in) V (paper notes §5.4)."""
-    return Network.create((n_in, 1), rng, params, **options)
 
 
 @dataclass

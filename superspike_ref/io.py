@@ -20,8 +20,8 @@ import re
 import numpy as np
 
 from .memory import _short_int, check_memory
-from .params import whole_steps
-from .tasks import _check_count, _check_real, check_raster
+from .params import _check_count, _check_real, whole_steps
+from .tasks import check_raster
 
 __all__ = ["write_ras", "read_ras", "read_ras_events"]
 

@@ -48,6 +48,8 @@ import math
 import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
+import numpy as np
+
 __all__ = ["Params", "whole_steps"]
 
 _TIME_CONSTANTS = ("tau_mem_s", "tau_syn_s", "tau_rise_s", "tau_decay_s", "tau_rms_s", "tau_het_s")
@@ -86,7 +88,7 @@ def whole_steps(duration_s: float, dt_s: float, name: str) -> int:
 def _finite_real(value, name: str, unit: str = "") -> float:
     """``value`` as a float if it is a finite real number (bool excluded), else TypeError/ValueError naming ``name``.
 
-    Shared by every check of a real argument (also :func:`superspike_ref.tasks._check_real`).
+    Shared by every check of a real argument (also :func:`_check_real`).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number{' in ' + unit if unit else ''}, got {value!r} "
@@ -98,6 +100,35 @@ def _finite_real(value, name: str, unit: str = "") -> float:
     if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {value!r}{' ' + unit if unit else ''}")
     return x
+
+
+def _check_count(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum``, else raise."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_real(value, name: str, unit: str, positive: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite real number (> 0 if ``positive``, else >= 0)."""
+    value = _finite_real(value, name, unit)
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0 {unit}, got {value!r} {unit}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0 {unit}, got {value!r} {unit}")
+    return value
+
+
+def _check_rng(rng) -> np.random.Generator:
+    """Return ``rng`` if it is a :class:`numpy.random.Generator`, else raise ``TypeError``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng
 
 
 _KERNEL_TOLERANCE = 1e-10

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..demo import DEMO_SEED, fig2_network, fig2_task
+from ..paper_tasks import DEMO_SEED, fig2_network, fig2_task
 from ..params import Params, whole_steps
 from ..tasks import PAPER_CYCLE_S, paper_target_times_s
 from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks,

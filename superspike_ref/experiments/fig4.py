@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..demo import DEMO_SEED, fig2_task
+from ..paper_tasks import DEMO_SEED, fig2_task
 from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import paper_target_times_s
