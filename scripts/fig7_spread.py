@@ -14,7 +14,7 @@ import numpy as np
 
 from superspike_ref.experiments import fig7
 from superspike_ref.experiments.common import experiment_config, run_cycle_jobs
-from superspike_ref.experiments.fig6 import make_task
+from superspike_ref.experiments.fig678 import FINAL_CYCLES, make_task
 from superspike_ref.params import Params
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     config = experiment_config("fig7_spread", size, args.seed, "fast", base)
     curves = run_cycle_jobs(jobs, task, size["cycles"], size["cycles_per_chunk"], config, desc="fig7 spread")
     for name, job in curves.items():
-        final = job["vr"][:, -fig7.FINAL_CYCLES:].mean(axis=1)
+        final = job["vr"][:, -FINAL_CYCLES:].mean(axis=1)
         print(f"{name}: final vr_distance per run {np.round(final, 2).tolist()}, "
               f"mean {final.mean():.2f} ± {final.std(ddof=1):.2f} (sd)")
 

@@ -1,12 +1,7 @@
 """Paper Fig 6: a complex spatiotemporal pattern learned with symmetric feedback (paper §4.2, notes §7.6).
 
-The task shared by Figs 6-8: 100 frozen Poisson inputs at 5 Hz over a 3.5 s cycle → ``n_h``
-hidden → 100 outputs. The target is the package's own picture
-(:func:`~superspike_ref.tasks.fig6_target_image`, 100 × 70, 90 active rows) with one spike per
-dark pixel at 50 ms per column, jittered by U[0, 16.7 ms) as the paper's Auryn-logo target
-(:func:`~superspike_ref.tasks.picture_raster`). Initial weights N(0, 0.05/√n_pre), RMaxProp
-r0 = 1e-3, two cycles of burn-in (weights frozen, RMaxProp's v warms up), the rate ×0.1 from
-400 s and ×0.01 from 800 s (paper notes §9.7), 286 cycles ≈ 1001 s.
+The task (100 → ``n_h`` → 100, a 3.5 s picture target), its learning-rate schedule and the final
+numbers are shared with Figs 7 and 8 (:mod:`~superspike_ref.experiments.fig678`).
 
 Fig 6 itself: ``n_h = 32``, symmetric feedback. After the training time the learning rate is
 set to 0 (learning switched off) and the now fixed network replays the pattern for a few
@@ -25,39 +20,17 @@ import numpy as np
 
 from ..network import Network
 from ..params import Params
-from ..tasks import CyclicTask, fig6_target_image, frozen_poisson, picture_raster
 from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size,
                      run_chunks, save_result)
+from .fig678 import COLUMN_S, FINAL_CYCLES, INPUT_RATE_HZ, JITTER_S, make_task, schedule
 
 __all__ = ["run", "figure", "make_task", "schedule", "hidden_statistics", "FULL", "QUICK", "INPUT_RATE_HZ",
            "COLUMN_S", "JITTER_S", "FINAL_CYCLES"]
 
-INPUT_RATE_HZ = 5.0
-COLUMN_S = 0.05
-"""Duration of one picture column (the paper's target: 70 columns in 3.5 s)."""
-JITTER_S = COLUMN_S / 3
-"""Jitter range of the target spikes, U[0, 16.7 ms) as in the paper's target file."""
-FINAL_CYCLES = 14
-"""Cycles at the end (49 s) over which final numbers are averaged (paper notes §9.9: the last ~50 s)."""
 FULL = {"seeds": 1, "n_in": 100, "n_rows": 100, "n_cols": 70, "n_hidden": 32, "cycles": 286, "cycles_per_chunk": 10,
         "burn_in_cycles": 2, "drops_s": [400.0, 800.0], "replay_cycles": 3}
 QUICK = {"seeds": 1, "n_in": 40, "n_rows": 30, "n_cols": 20, "n_hidden": 16, "cycles": 6, "cycles_per_chunk": 3,
          "burn_in_cycles": 1, "drops_s": [3.0, 5.0], "replay_cycles": 1}
-
-
-def make_task(size: dict, seed: int, params: Params) -> tuple[CyclicTask, np.ndarray]:
-    """The Fig 6-8 task (frozen input, picture target) and its picture, all from ``default_rng(seed)``."""
-    rng = np.random.default_rng(seed)
-    image = fig6_target_image(size["n_rows"], size["n_cols"])
-    cycle_s = size["n_cols"] * COLUMN_S
-    task = CyclicTask(frozen_poisson(rng, size["n_in"], INPUT_RATE_HZ, cycle_s, params.dt_s),
-                      picture_raster(image, COLUMN_S, params.dt_s, rng, JITTER_S))
-    return task, image
-
-
-def schedule(size: dict) -> tuple:
-    """Learning-rate schedule: ×0.1 after the first drop time, ×0.01 after the second (non-cumulative factors)."""
-    return tuple((t, 0.1 ** (j + 1)) for j, t in enumerate(size["drops_s"]))
 
 
 def hidden_statistics(spikes: np.ndarray, dt_s: float) -> dict:

@@ -1,6 +1,6 @@
 """Paper Fig 7: feedback types, hidden-layer size and ablations on the Fig 6 task (paper §4.2, notes §7.7).
 
-Task, initialisation and schedule as :mod:`~superspike_ref.experiments.fig6` (1001 s, rate
+Task, initialisation and schedule as in :mod:`~superspike_ref.experiments.fig678` (1001 s, rate
 ×0.1 from 400 s and ×0.01 from 800 s, two cycles of burn-in). Conditions:
 
 * ``symmetric``, ``random``, ``uniform`` feedback (B ~ N(0, 1), B ≡ 1);
@@ -29,7 +29,7 @@ import numpy as np
 from ..network import Network
 from ..params import Params
 from .common import ExperimentResult, experiment_config, experiment_size, run_cycle_jobs, save_result
-from .fig6 import FINAL_CYCLES, make_task, schedule
+from .fig678 import final, make_task, schedule
 
 __all__ = ["run", "figure", "CONDITIONS", "SWEEP", "FULL", "QUICK", "RHO_REGULARISER"]
 
@@ -98,14 +98,6 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
     return result
 
 
-def final(arrays: dict, key: str, name: str) -> float | None:
-    """Mean of ``<key>_<name>`` over the last :data:`FINAL_CYCLES` cycles and all runs (None if NaN:
-    the hidden rate of a network without hidden layer)."""
-    x = arrays[f"{key}_{name}"]
-    value = float(x[:, -min(FINAL_CYCLES, x.shape[1]):].mean())
-    return value if np.isfinite(value) else None
-
-
 def summarise(arrays: dict, sizes) -> dict:
     """Final cost (vr_distance, auryn_mse) and rates per condition at the largest size; final cost per size."""
     largest = max(sizes)
@@ -126,6 +118,10 @@ def figure(result: ExperimentResult):
     """The paper's Fig 7: learning curves per condition, final cost vs n_h, n_h = 256 snapshots."""
     from ..plotting import fig7_figure
 
-    config, t = result.config, result.arrays["cycle_end_s"]
-    return fig7_figure(result.arrays, Params.from_dict(config["params"]), list(CONDITIONS), SWEEP,
-                       t_learn_s=config["burn_in_cycles"] * t[0], drops_s=config["drops_s"])
+    arrays, config = result.arrays, result.config
+    sizes = [int(n) for n in arrays["hidden_sizes"]]
+    largest_jobs = {c: job_name(c, max(sizes)) for c in CONDITIONS}
+    final_vr = {c: [final(arrays, "vr", job_name(c, n)) for n in sizes] for c in SWEEP}
+    return fig7_figure(arrays, Params.from_dict(config["params"]), largest_jobs, final_vr,
+                       final(arrays, "vr", job_name("no_hidden", max(sizes))),
+                       t_learn_s=config["burn_in_cycles"] * arrays["cycle_end_s"][0], drops_s=config["drops_s"])

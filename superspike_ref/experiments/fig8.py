@@ -20,8 +20,7 @@ from ..conventions import rho_from
 from ..network import Network
 from ..params import Params
 from .common import ExperimentResult, experiment_config, experiment_size, run_cycle_jobs, save_result
-from .fig6 import make_task, schedule
-from .fig7 import final
+from .fig678 import final, make_task, schedule
 
 __all__ = ["run", "figure", "FULL", "QUICK", "job_name"]
 
