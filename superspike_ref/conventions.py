@@ -72,6 +72,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import convention_scales
 from .convention_scales import (
     CONVENTIONS,
     auryn_equivalent_rise_s,
@@ -92,22 +93,7 @@ from .convention_scales import (
 from .feedback import hidden_errors
 from .params import Params
 
-__all__ = [
-    "CONVENTIONS",
-    "check_convention",
-    "potential_factor",
-    "weight_factor",
-    "sigma_prime_factor",
-    "eligibility_factor",
-    "kernel_peak_discrete",
-    "error_factor",
-    "gradient_factor",
-    "rho_to",
-    "rho_from",
-    "error_to_auryn",
-    "error_from_auryn",
-    "auryn_equivalent_rise_s",
-    "auryn_error_factor_accuracy",
+__all__ = convention_scales.__all__ + [
     "TraceContext",
     "to_paper",
     "from_paper",
