@@ -61,190 +61,45 @@ Under RMaxProp the overall scale of ``g`` cancels in Δw except through ``eps`` 
 as ``eps/k``) and ``rho`` (which must be converted, as above).
 
 Every converter works on time-major arrays (axis 0 = step) and leaves its input unchanged.
+
+The factors and the error re-mapping (one quantity at a time) are in
+:mod:`superspike_ref.convention_scales` and importable from here; this module converts whole
+trace dictionaries (SPEC §9 keys).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import convention_scales
+from .convention_scales import (
+    CONVENTIONS,
+    auryn_equivalent_rise_s,
+    auryn_error_factor_accuracy,
+    check_convention,
+    eligibility_factor,
+    error_factor,
+    error_from_auryn,
+    error_to_auryn,
+    gradient_factor,
+    kernel_peak_discrete,
+    potential_factor,
+    rho_from,
+    rho_to,
+    sigma_prime_factor,
+    weight_factor,
+)
 from .feedback import hidden_errors
-from .filters import exp_trace, follow, kernel_impulse_response
 from .params import Params
 
-__all__ = [
-    "CONVENTIONS",
-    "check_convention",
-    "potential_factor",
-    "weight_factor",
-    "sigma_prime_factor",
-    "eligibility_factor",
-    "kernel_peak_discrete",
-    "error_factor",
-    "gradient_factor",
-    "rho_to",
-    "rho_from",
-    "error_to_auryn",
-    "error_from_auryn",
-    "auryn_equivalent_rise_s",
-    "auryn_error_factor_accuracy",
+__all__ = convention_scales.__all__ + [
     "TraceContext",
     "to_paper",
     "from_paper",
     "convert_traces",
     "conversion_accuracy",
 ]
-
-CONVENTIONS = ("paper", "auryn", "genn")
-"""Known conventions: the reference, the original C++ code, GeNN's units and scales."""
-
-
-def check_convention(convention) -> str:
-    """Return ``convention`` if it is one of :data:`CONVENTIONS`, else raise ``ValueError``."""
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    return convention
-
-
-# ----------------------------------------------------------------------------------------
-# scale factors (value in the convention = factor × paper value)
-# ----------------------------------------------------------------------------------------
-
-def potential_factor(convention: str) -> float:
-    """Factor of ``U_tilde`` and ``I``: 1 (V) for paper and auryn, 1000 (mV) for genn."""
-    return 1e3 if check_convention(convention) == "genn" else 1.0
-
-
-def weight_factor(convention: str) -> float:
-    """Factor of the weights ``W``: 1 (V) for paper and auryn, 1000 (mV) for genn."""
-    return potential_factor(convention)
-
-
-def sigma_prime_factor(convention: str, params: Params) -> float:
-    r"""Factor of σ′: 1 (paper, dimensionless), β (auryn and genn, 1/V). Exact.
-
-    Both the original code and GeNN compute :math:`\beta/(1 + \beta|U - \vartheta|)^2`
-    (GeNN with U in mV and steepness 0.001·β per mV: the same number).
-    """
-    return 1.0 if check_convention(convention) == "paper" else params.beta_per_V
-
-
-def eligibility_factor(convention: str, params: Params) -> float:
-    r"""Factor of λ: 1 (paper), β (auryn), β·dt[ms] (genn). Exact for the scale.
-
-    λ is linear in σ′; the original code's two stages are SPEC's (docs/conventions.md §4).
-    GeNN's first stage adds ``σ′ z̃ · dt`` with dt in ms, hence the extra ``dt_ms``.
-    """
-    c = check_convention(convention)
-    if c == "paper":
-        return 1.0
-    if c == "auryn":
-        return params.beta_per_V
-    return params.beta_per_V * params.dt_s * 1e3
-
-
-def kernel_peak_discrete(params: Params) -> float:
-    """``max_n K[n]`` of the discrete error kernel ``K(τ_rise, τ_decay)`` (0.2533 with the defaults)."""
-    n_steps = int(math.ceil(20 * max(params.tau_rise_s, params.tau_decay_s) / params.dt_s))
-    return float(kernel_impulse_response(n_steps, params.tau_rise_s, params.tau_decay_s, params.dt_s).max())
-
-
-def error_factor(convention: str, params: Params, hops: int = 0) -> float:
-    """Factor of the error ``e`` of a layer ``hops`` symmetric-feedback steps below the output.
-
-    paper: 1. genn: ``1000**hops / K_peak`` (exact; ``hops > 0`` only with symmetric feedback,
-    whose feedback matrices are the weights in mV). auryn: ``dt/τ_rise``, SPEC §5's
-    factor-only form, which is **approximate** (see :func:`auryn_error_factor_accuracy`;
-    the exact relation is :func:`error_to_auryn`).
-    """
-    c = check_convention(convention)
-    if c == "paper":
-        return 1.0
-    if c == "auryn":
-        return params.dt_s / params.tau_rise_s
-    return weight_factor("genn") ** hops / kernel_peak_discrete(params)
-
-
-def gradient_factor(convention: str, params: Params, hops: int = 0) -> float:
-    """Factor of ``m``, ``g`` (``eligibility_factor × error_factor``); ``v`` scales with its square.
-
-    Exact for genn; for auryn the factor-only form ``β dt/τ_rise`` (20), approximate like the error.
-    """
-    return eligibility_factor(convention, params) * error_factor(convention, params, hops)
-
-
-def rho_to(convention: str, rho: float, params: Params, hops: int = 0) -> float:
-    r"""Regulariser strength in ``convention`` that gives the same learning as ``rho`` in the paper's.
-
-    The term ``ρ w zhᵃ`` is subtracted from ``m``, so it must scale like ``m``:
-    ``ρ_A = ρ β dt/τ_rise`` (SPEC §5; ``ρ_A = 1 ⇔ ρ = 0.05``) and, with weights in mV,
-    ``ρ_genn = ρ k / 1000`` with ``k`` = :func:`gradient_factor`. Exact: the auryn accumulator
-    with ``ρ_A`` is exactly ``βc (m - C)`` (module docstring).
-    """
-    return rho * gradient_factor(convention, params, hops) / weight_factor(convention)
-
-
-def rho_from(convention: str, rho_conv: float, params: Params, hops: int = 0) -> float:
-    """Inverse of :func:`rho_to`."""
-    return rho_conv * weight_factor(convention) / gradient_factor(convention, params, hops)
-
-
-# ----------------------------------------------------------------------------------------
-# the original code's error: exact filter re-mapping
-# ----------------------------------------------------------------------------------------
-
-def _shift(x: np.ndarray) -> np.ndarray:
-    """``x[n-1]`` along axis 0, with 0 before the first step."""
-    out = np.zeros_like(x)
-    out[1:] = x[:-1]
-    return out
-
-
-def error_to_auryn(e, params: Params) -> np.ndarray:
-    r"""Original code's error ``e_A`` from the reference error ``e`` (exact, zero initial state).
-
-    .. math::  e_A[n] = (1-c)\,e_A[n-1] + c\,(e[n] - a\,e[n-1]),
-               \quad c = \Delta t/\tau_{rise},\ a = e^{-\Delta t/\tau_{rise}}
-
-    Proof: ``e = follow(u; τ_d)`` with ``u = exp_trace(x; τ_r)``, so ``x[n] = u[n] - a u[n-1]``;
-    the code's first stage is ``follow(x; τ_r)``, and the common second stage commutes with
-    both linear maps. Works on any time-major array ``(n_steps, ...)``.
-    """
-    e = np.asarray(e, dtype=float)
-    a = math.exp(-params.dt_s / params.tau_rise_s)
-    return follow(e - a * _shift(e), params.tau_rise_s, params.dt_s)
-
-
-def error_from_auryn(e_auryn, params: Params) -> np.ndarray:
-    r"""Reference error ``e`` from the original code's ``e_A`` (exact inverse of :func:`error_to_auryn`).
-
-    .. math::  e[n] = a\,e[n-1] + \big(e_A[n] - (1-c)\,e_A[n-1]\big)/c
-    """
-    e_auryn = np.asarray(e_auryn, dtype=float)
-    c = params.dt_s / params.tau_rise_s
-    return exp_trace((e_auryn - (1.0 - c) * _shift(e_auryn)) / c, params.tau_rise_s, params.dt_s)
-
-
-def auryn_equivalent_rise_s(params: Params) -> float:
-    """``τ*_rise = -dt / ln(1 - dt/τ_rise)``: ``e_A = (dt/τ_rise) · K(τ*_rise, τ_decay) ∗ (Ŝ - S)`` exactly."""
-    return -params.dt_s / math.log(1.0 - params.dt_s / params.tau_rise_s)
-
-
-def auryn_error_factor_accuracy(params: Params) -> dict:
-    """How far SPEC §5's factor-only form ``e_A ≈ (dt/τ_rise) e`` is from exact, for one impulse.
-
-    Returns ``max_deviation_of_peak`` (``max|e_A - c e| / max e_A``, 0.0082 with the defaults) and
-    ``area_ratio`` (``Σ c e / Σ e_A = c / (1 - a)``, 1.0100 ≈ 1 + c/2).
-    """
-    n_steps = int(math.ceil(40 * max(params.tau_rise_s, params.tau_decay_s) / params.dt_s))
-    e = kernel_impulse_response(n_steps, params.tau_rise_s, params.tau_decay_s, params.dt_s)[:, None]
-    c = params.dt_s / params.tau_rise_s
-    e_auryn = error_to_auryn(e, params)
-    return {
-        "max_deviation_of_peak": float(np.abs(e_auryn - c * e).max() / e_auryn.max()),
-        "area_ratio": float((c * e).sum() / e_auryn.sum()),
-    }
 
 
 # ----------------------------------------------------------------------------------------
@@ -309,9 +164,63 @@ class TraceContext:
         return maps[segment]
 
 
-def _split(key: str):
-    name, _, index = key.rpartition("_")
-    return name, int(index)
+# ----------------------------------------------------------------------------------------
+# the conversion, step by step
+# ----------------------------------------------------------------------------------------
+
+def _scale(out: dict, key: str, factor: float, to_paper: bool) -> None:
+    """``out[key]`` divided by ``factor`` (to the paper convention) or multiplied by it, if present and numeric."""
+    if key in out and np.issubdtype(out[key].dtype, np.number) and out[key].dtype != bool:
+        out[key] = out[key] / factor if to_paper else out[key] * factor
+
+
+def _scale_states(out: dict, convention: str, context: TraceContext, to_paper: bool) -> None:
+    """``Ũ``, ``I``, ``σ′``, ``λ`` and ``W`` by their factors, exact in both non-paper conventions (module docstring)."""
+    p = context.params
+    for l in range(1, context.n_layers + 1):
+        _scale(out, f"U_tilde_{l}", potential_factor(convention), to_paper)
+        _scale(out, f"I_{l}", potential_factor(convention), to_paper)
+        _scale(out, f"sigma_prime_{l}", sigma_prime_factor(convention, p), to_paper)
+    for k in range(context.n_layers):
+        _scale(out, f"lambda_{k}", eligibility_factor(convention, p), to_paper)
+        _scale(out, f"W_{k}", weight_factor(convention), to_paper)
+
+
+def _scale_genn_signals(out: dict, context: TraceContext, to_paper: bool) -> None:
+    """genn's learning signals, all exact factors: ``e_l`` ×1000^h_l / K_peak, ``m_k`` ×k_l, ``v_k`` ×k_l²."""
+    p = context.params
+    for l in range(1, context.n_layers + 1):
+        _scale(out, f"e_{l}", error_factor("genn", p, context.hops(l)), to_paper)
+    for k in range(context.n_layers):
+        factor = gradient_factor("genn", p, context.hops(k + 1))
+        _scale(out, f"m_{k}", factor, to_paper)
+        _scale(out, f"v_{k}", factor**2, to_paper)
+
+
+def _convert_auryn_errors(traces: dict, out: dict, context: TraceContext, to_paper: bool):
+    """auryn's errors: the output error by the exact filter re-mapping, hidden errors through ``M_l``.
+
+    ``e_{A,l} = e_l + (e_{A,out} - e_out) M_l[n]``: the hidden errors are linear in the output
+    error with the maps ``M_l`` of the context. Without the output error the hidden errors get the
+    factor-only form ``c = dt/τ_rise`` (approximate). Returns ``(paper_err, auryn_err)``, the
+    errors of both conventions per LIF layer ``l`` that was converted exactly.
+    """
+    p, L = context.params, context.n_layers
+    paper_err, auryn_err = {}, {}
+    if f"e_{L}" not in traces:
+        for l in range(1, L):
+            _scale(out, f"e_{l}", p.dt_s / p.tau_rise_s, to_paper)
+        return paper_err, auryn_err
+    source = {l: np.asarray(traces[f"e_{l}"], dtype=float) for l in range(1, L + 1) if f"e_{l}" in traces}
+    mapping = error_from_auryn if to_paper else error_to_auryn
+    out[f"e_{L}"] = mapping(source[L], p)
+    shift = out[f"e_{L}"] - source[L]                      # target-convention minus source-convention
+    for l in range(1, L):
+        if l in source:
+            out[f"e_{l}"] = source[l] + np.einsum("no,nol->nl", shift, context.hidden_map(l, shift.shape[0]))
+    for l in source:
+        paper_err[l], auryn_err[l] = (out[f"e_{l}"], source[l]) if to_paper else (source[l], out[f"e_{l}"])
+    return paper_err, auryn_err
 
 
 def _batch_cumsum(x: np.ndarray, n_batch: int) -> np.ndarray:
@@ -326,70 +235,42 @@ def _batch_cumsum(x: np.ndarray, n_batch: int) -> np.ndarray:
     return out
 
 
-def _convert(traces: dict, convention: str, context: TraceContext, to_paper: bool) -> dict:
-    """Convert every known key of ``traces`` between the paper convention and ``convention``."""
-    check_convention(convention)
-    p, L = context.params, context.n_layers
-    out = {}
-    for key, value in traces.items():
-        out[key] = np.array(value, copy=True)
-    if convention == "paper":
-        return out
+def _convert_auryn_accumulators(traces: dict, out: dict, context: TraceContext, to_paper: bool,
+                                paper_err: dict, auryn_err: dict) -> None:
+    r"""auryn's ``m_k = βc (m - C)`` (exact, with the errors of both conventions and ``λ``) and ``v_k`` ×(βc)².
 
-    def scale(key: str, factor: float) -> None:
-        if key in out and np.issubdtype(out[key].dtype, np.number) and out[key].dtype != bool:
-            out[key] = out[key] / factor if to_paper else out[key] * factor
-
-    for l in range(1, L + 1):
-        scale(f"U_tilde_{l}", potential_factor(convention))
-        scale(f"I_{l}", potential_factor(convention))
-        scale(f"sigma_prime_{l}", sigma_prime_factor(convention, p))
-    for k in range(L):
-        scale(f"lambda_{k}", eligibility_factor(convention, p))
-        scale(f"W_{k}", weight_factor(convention))
-
-    if convention == "genn":
-        for l in range(1, L + 1):
-            scale(f"e_{l}", error_factor("genn", p, context.hops(l)))
-        for k in range(L):
-            factor = gradient_factor("genn", p, context.hops(k + 1))
-            scale(f"m_{k}", factor)
-            scale(f"v_{k}", factor**2)
-        return out
-
-    # auryn: the error by the exact filter re-mapping, hidden errors through M_l, m exactly
-    c = p.dt_s / p.tau_rise_s
-    src_err = {l: np.asarray(traces[f"e_{l}"], dtype=float) for l in range(1, L + 1) if f"e_{l}" in traces}
-    mapping = error_from_auryn if to_paper else error_to_auryn
-    paper_err, auryn_err = {}, {}
-    if L in src_err:
-        converted = mapping(src_err[L], p)
-        out[f"e_{L}"] = converted
-        paper_err[L], auryn_err[L] = (converted, src_err[L]) if to_paper else (src_err[L], converted)
-        shift = converted - src_err[L]                       # target-convention minus source-convention
-        for l in range(1, L):
-            if l in src_err:
-                M = context.hidden_map(l, shift.shape[0])
-                out[f"e_{l}"] = src_err[l] + np.einsum("no,nol->nl", shift, M)
-                paper_err[l], auryn_err[l] = (out[f"e_{l}"], src_err[l]) if to_paper else (src_err[l], out[f"e_{l}"])
-    else:
-        for l in range(1, L):                                # no output error: factor-only (approximate)
-            scale(f"e_{l}", c)
-    for k in range(L):
-        key, l = f"m_{k}", k + 1
+    ``C[n] = Σ_{s=n_0}^{n} λ[s] (e[s] - e_A[s]/c)``, summed since the last update (module docstring).
+    Without the errors or ``lambda_k``, ``m_k`` gets the factor-only form ``βc`` (approximate).
+    """
+    p = context.params
+    c, k_m = p.dt_s / p.tau_rise_s, gradient_factor("auryn", p)
+    for k in range(context.n_layers):
+        key, l, elig_key = f"m_{k}", k + 1, f"lambda_{k}"
         if key not in out:
             continue
-        k_m = gradient_factor("auryn", p)
-        lam_key = f"lambda_{k}"
-        if l in paper_err and lam_key in traces:
-            lam = np.asarray(traces[lam_key], dtype=float)
-            lam = lam / p.beta_per_V if to_paper else lam
-            correction = _batch_cumsum(lam * (paper_err[l] - auryn_err[l] / c)[:, :, None], p.n_batch)
+        if l in paper_err and elig_key in traces:
+            elig = np.asarray(traces[elig_key], dtype=float)
+            elig = elig / p.beta_per_V if to_paper else elig
+            correction = _batch_cumsum(elig * (paper_err[l] - auryn_err[l] / c)[:, :, None], p.n_batch)
             m = np.asarray(traces[key], dtype=float)
             out[key] = m / k_m + correction if to_paper else k_m * (m - correction)
         else:
-            scale(key, k_m)
-        scale(f"v_{k}", k_m**2)
+            _scale(out, key, k_m, to_paper)
+        _scale(out, f"v_{k}", k_m**2, to_paper)
+
+
+def _convert(traces: dict, convention: str, context: TraceContext, to_paper: bool) -> dict:
+    """Convert every known key of ``traces`` between the paper convention and ``convention``."""
+    check_convention(convention)
+    out = {key: np.array(value, copy=True) for key, value in traces.items()}
+    if convention == "paper":
+        return out
+    _scale_states(out, convention, context, to_paper)
+    if convention == "genn":
+        _scale_genn_signals(out, context, to_paper)
+    else:
+        paper_err, auryn_err = _convert_auryn_errors(traces, out, context, to_paper)
+        _convert_auryn_accumulators(traces, out, context, to_paper, paper_err, auryn_err)
     return out
 
 
