@@ -39,9 +39,9 @@ def _demo(args) -> int:
 
 def _check_recording_fits(case_dir, extra_record, max_memory) -> None:
     """Refuse a case whose recording needs more memory than ``max_memory`` (default: what the machine has)."""
+    from .cases import load_case
     from .memory import check_memory
     from .network import recording_bytes
-    from .validation import load_case
 
     case = load_case(case_dir)
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
@@ -50,8 +50,8 @@ def _check_recording_fits(case_dir, extra_record, max_memory) -> None:
 
 
 def _run_case(args) -> int:
+    from .cases import run_case
     from .checkpoint import atomic_write
-    from .validation import run_case
 
     out = Path(args.out)
     if out.is_dir():

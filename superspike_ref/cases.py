@@ -1,0 +1,288 @@
+"""Reference cases (SPEC §9): the case format, reading a case, running it, the comparison rule.
+
+A case is a directory with ``case.json`` and ``arrays.npz`` describing a network, its
+initial weights, a task and what to record. :func:`run_case` runs it with an engine and
+returns the traces with the keys of SPEC §9, which :func:`compare_traces` compares with
+expected ones key by key (spikes exactly; floats with ``rtol`` 1e-9 and a key-wide
+``atol_k = 1e-10 max|expected_k|``); :func:`out_of_tolerance` marks the elements of one key
+that leave this tolerance. The validation kit (:mod:`superspike_ref.validation`, from which
+every name here is importable) builds its stage-by-stage report on them
+(:mod:`superspike_ref.report`).
+
+Case files are untrusted data: they are read without unpickling, a ``.npz`` array's header is
+checked before its data are allocated, and every malformed file raises one ``ValueError`` (or
+``FileNotFoundError``) naming the file and the field or key. Messages never quote text of a
+file: only short field and key names, and numbers, appear.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from .fast import NOT_RECORDABLE, FastEngine
+from .files import describe_value, load_npz, quoted_name, read_json
+from .feedback import FEEDBACK_KINDS
+from .network import RECORDABLE, LiteralEngine, Network
+from .optimizers import OPTIMIZERS
+from .params import Params
+from .tasks import CyclicTask
+
+__all__ = [
+    "CASE_FORMAT",
+    "Case",
+    "load_case",
+    "run_case",
+    "compare_traces",
+    "out_of_tolerance",
+    "ENGINES",
+]
+
+CASE_FORMAT = "superspike-case/1"
+ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
+_REQUIRED = ("format", "n_steps", "layers", "feedback", "optimizer", "record")
+_OPTIONAL = ("name", "params", "schedule", "t_burn_s")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A loaded reference case: the network, the task, how long to run and what to record."""
+
+    name: str
+    network: Network
+    task: CyclicTask
+    n_steps: int
+    record: tuple
+
+
+# --------------------------------------------------------------------------------------
+# reading untrusted files: error messages name the file and the field, never quote contents
+# --------------------------------------------------------------------------------------
+
+def _finite(x) -> bool:
+    """True for a finite number that is not a boolean (a JSON number within float range)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
+def _positive_int(x) -> bool:
+    """True for an integer > 0 that is not a boolean."""
+    return isinstance(x, int) and not isinstance(x, bool) and x > 0
+
+
+def _field_error(path: Path, field: str, problem: str) -> ValueError:
+    return ValueError(f"{path}: field {quoted_name(field)}: {problem}")
+
+
+def _is_schedule(value) -> bool:
+    """A list of ``[time_s, factor]`` pairs of finite numbers, ``factor >= 0``, times increasing."""
+    if not isinstance(value, list) or not all(
+        isinstance(e, list) and len(e) == 2 and _finite(e[0]) and _finite(e[1]) and e[1] >= 0 for e in value
+    ):
+        return False
+    times = [e[0] for e in value]
+    return times == sorted(times)
+
+
+_CASE_RULES = {
+    "format": (lambda v: v == CASE_FORMAT, f"must be {CASE_FORMAT!r}, the only format this reader knows"),
+    "name": (lambda v: isinstance(v, str), "must be a string"),
+    "n_steps": (_positive_int, "must be a positive integer"),
+    "layers": (lambda v: isinstance(v, list) and len(v) >= 2 and all(_positive_int(n) for n in v),
+               "must be a list of at least two positive integers"),
+    "params": (lambda v: isinstance(v, dict), "must be an object of parameter names and values (SPEC §1)"),
+    "feedback": (lambda v: isinstance(v, str) and v in FEEDBACK_KINDS, f"must be one of {FEEDBACK_KINDS}"),
+    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, f"must be one of {OPTIMIZERS}"),
+    "schedule": (_is_schedule, "must be a list of [time_s, factor] pairs of finite numbers, factor >= 0, "
+                               "times in increasing order"),
+    "t_burn_s": (lambda v: _finite(v) and v >= 0, "must be a finite number of seconds >= 0"),
+    "record": (lambda v: isinstance(v, list) and all(isinstance(r, str) and r in RECORDABLE for r in v),
+               f"must be a list of names from {RECORDABLE}"),
+}
+"""Every ``case.json`` field: (test, rule stated in the error message)."""
+
+
+def _check_spec(path: Path, spec) -> dict:
+    """Check every field of a ``case.json`` object; ``ValueError`` naming the file and the field."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"{path}: must hold a JSON object")
+    for key in _REQUIRED:
+        if key not in spec:
+            raise _field_error(path, key, "missing")
+    unknown = sorted(set(spec) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise _field_error(path, unknown[0], f"unknown field (known: {sorted(_REQUIRED + _OPTIONAL)})")
+    for key, (test, rule) in _CASE_RULES.items():
+        if key in spec and not test(spec[key]):
+            raise _field_error(path, key, f"{rule}, got {describe_value(spec[key])}")
+    return spec
+
+
+def _case_params(path: Path, values: dict) -> Params:
+    """The ``params`` object of a case as :class:`Params`; ``ValueError`` naming the parameter."""
+    known = [f.name for f in fields(Params)]
+    for name, value in values.items():
+        if name not in known:
+            raise _field_error(path, "params", f"unknown parameter {quoted_name(name)} (known: {sorted(known)})")
+        if not (_finite(value) or (name == "u_cut_V" and value is None)):
+            raise _field_error(path, "params", f"{name} must be a finite number, got {describe_value(value)}")
+    try:
+        return Params.from_dict(values)
+    except (TypeError, ValueError, OverflowError) as exc:   # the values are numbers: the message quotes no text
+        raise _field_error(path, "params", str(exc)) from None
+
+
+def load_case(case_dir) -> Case:
+    """Read ``case.json`` and ``arrays.npz`` from ``case_dir`` and validate every field.
+
+    Raises ``ValueError`` (or ``FileNotFoundError``) naming the file and the field; ``arrays.npz``
+    is read with :func:`~superspike_ref.files.load_npz` (no pickles, headers checked before reading).
+    """
+    case_dir = Path(case_dir)
+    json_path, npz_path = case_dir / "case.json", case_dir / "arrays.npz"
+    for path in (json_path, npz_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (a case is a directory with case.json and arrays.npz)")
+    spec = _check_spec(json_path, read_json(json_path))
+    params = _case_params(json_path, spec.get("params", {}))
+    layers = spec["layers"]
+    arrays = load_npz(npz_path)
+
+    def array(key: str, shape: tuple | None = None) -> np.ndarray:
+        if key not in arrays:
+            raise ValueError(f"{npz_path}: array {key!r} is missing")
+        x = arrays[key]
+        if shape is not None and (x.dtype != np.float64 or x.shape != shape):
+            raise ValueError(f"{npz_path}: array {key!r} must be float64 of shape {shape}, got {x.dtype} {x.shape}")
+        if shape is not None and not np.all(np.isfinite(x)):
+            raise ValueError(f"{npz_path}: array {key!r} must be finite")
+        return x
+
+    n_conn = len(layers) - 1
+    weights = tuple(array(f"W0_{k}", (layers[k + 1], layers[k])) for k in range(n_conn))
+    B = None
+    if spec["feedback"] in ("random", "uniform"):
+        B = tuple(array(f"B_{l}", (layers[-1], layers[l])) for l in range(1, n_conn))
+    inputs, target = array("input"), array("target")
+    try:
+        task = CyclicTask(input=inputs, target=target)
+        if task.n_in != layers[0] or task.n_out != layers[-1]:
+            raise ValueError(f"input/target have {task.n_in}/{task.n_out} neurons, layers say {layers[0]}/{layers[-1]}")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{npz_path}: {exc}") from None
+    try:
+        network = Network(layers=tuple(layers), weights=weights, params=params, feedback=spec["feedback"],
+                          feedback_matrices=B, optimizer=spec["optimizer"],
+                          schedule=tuple(tuple(e) for e in spec.get("schedule", [])),
+                          t_burn_s=spec.get("t_burn_s", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{case_dir}: {exc}") from None
+    return Case(name=spec.get("name", case_dir.name), network=network, task=task, n_steps=spec["n_steps"],
+                record=tuple(spec["record"]))
+
+
+def run_case(case_dir, engine: str = "literal", progress: bool = False) -> dict:
+    """Run a case and return its traces (SPEC §9 keys).
+
+    The fast engine never forms the per-synapse traces ``lambda`` and ``m``; with it they are
+    left out of the result even if the case records them.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
+    case = load_case(case_dir)
+    sim = ENGINES[engine](case.network, case.task)
+    record = case.record if engine == "literal" else tuple(r for r in case.record if r not in NOT_RECORDABLE)
+    return sim.run(case.n_steps, record=record, progress=progress).traces
+
+
+def compare_traces(candidate: dict, expected: dict, rtol: float = 1e-9, atol_scale: float = 1e-10) -> dict:
+    """Compare traces key by key (SPEC §9).
+
+    Returns a dict per key: ``ok``, ``max_abs``, ``max_rel`` and ``first_step`` (first index along
+    axis 0 out of tolerance, or None). Missing keys or wrong shapes are reported as failures.
+    """
+    report = {}
+    for key, exp in expected.items():
+        if key not in candidate:
+            report[key] = {"ok": False, "problem": "missing"}
+            continue
+        cand = np.asarray(candidate[key])
+        exp = np.asarray(exp)
+        if cand.shape != exp.shape:
+            report[key] = {"ok": False, "problem": f"shape {cand.shape} != {exp.shape}"}
+            continue
+        if exp.dtype == bool:
+            bad = cand != exp
+            diff = bad.astype(float)
+            rel = diff
+        else:
+            diff = np.abs(cand - exp)
+            atol = atol_scale * (np.max(np.abs(exp)) if exp.size else 0.0)
+            bad = diff > rtol * np.abs(exp) + atol
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = np.where(exp != 0, diff / np.abs(exp), np.where(diff > 0, np.inf, 0.0))
+        steps = np.nonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0] if bad.size else np.zeros(0, int)
+        report[key] = {
+            "ok": not bool(np.any(bad)),
+            "max_abs": float(np.max(diff)) if diff.size else 0.0,
+            "max_rel": float(np.max(rel)) if rel.size else 0.0,
+            "first_step": int(steps[0]) if steps.size else None,
+        }
+    return report
+
+
+# --------------------------------------------------------------------------------------
+# the SPEC §9 tolerance of one key, element by element
+# --------------------------------------------------------------------------------------
+
+def _as_comparable(cand: np.ndarray, exp: np.ndarray):
+    """The candidate as an array comparable with ``exp``, or a problem string."""
+    if exp.dtype == bool:
+        if cand.dtype == bool:
+            return cand, None
+        if not (np.issubdtype(cand.dtype, np.integer) or np.issubdtype(cand.dtype, np.floating)):
+            return None, f"dtype {cand.dtype} cannot hold spikes"
+        if not np.all((cand == 0) | (cand == 1)):
+            return None, "spikes must be 0/1 (or bool)"
+        return cand.astype(bool), None
+    if cand.dtype == bool or not (np.issubdtype(cand.dtype, np.integer) or np.issubdtype(cand.dtype, np.floating)):
+        return None, f"dtype {cand.dtype} is not a real number type"
+    return cand.astype(np.float64), None
+
+
+def _tolerance(cand: np.ndarray, exp: np.ndarray, rtol: float, atol_scale: float):
+    """Out-of-tolerance mask, absolute and relative errors of comparable arrays (SPEC §9)."""
+    if exp.dtype == bool:
+        bad = cand != exp
+        diff = bad.astype(float)
+        return bad, diff, diff
+    exp = exp.astype(np.float64)
+    diff = np.abs(cand - exp)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    atol = atol_scale * (float(np.max(np.abs(exp))) if exp.size else 0.0)
+    bad = ~(diff <= rtol * np.abs(exp) + atol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(exp != 0, diff / np.abs(exp), np.where(diff > 0, np.inf, 0.0))
+    return bad, diff, rel
+
+
+def out_of_tolerance(candidate, expected, rtol: float = 1e-9, atol_scale: float = 1e-10) -> np.ndarray:
+    """Boolean mask, shape of ``expected``: where ``candidate`` leaves the SPEC §9 tolerance.
+
+    ``mask.reshape(len(mask), -1).any(axis=1)`` gives the steps at which a trace is wrong.
+    Raises ``ValueError`` if the shapes differ or the candidate cannot be compared.
+    """
+    exp = np.asarray(expected)
+    cand = np.asarray(candidate)
+    if cand.shape != exp.shape:
+        raise ValueError(f"candidate has shape {cand.shape}, expected {exp.shape}")
+    cand, problem = _as_comparable(cand, exp)
+    if problem is not None:
+        raise ValueError(problem)
+    return _tolerance(cand, exp, rtol, atol_scale)[0]
