@@ -209,7 +209,7 @@ def _inside(directory: Path, name, where: str) -> Path:
     if not inside:
         raise ValueError(f"{where} must name a file inside {directory} (no '..' or symlink leading out)")
     if not path.is_file():
-        raise FileNotFoundError(f"{where}: {quoted_name(name)} does not exist in {directory} or is not a file")
+        raise FileNotFoundError(f"{where} names no file in {directory} (missing, or not a regular file)")
     return path
 
 

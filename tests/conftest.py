@@ -5,6 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a test suite that passes once passes again);
+# `pytest --hypothesis-profile=explore` draws new ones to look for failures.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=500)
+settings.load_profile("repeatable")
 
 from superspike_ref import CyclicTask, Network, Params
 
