@@ -22,15 +22,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .eligibility import eligibility_step, psp_trace_step
-from .error import auryn_mse_step, auryn_mse_value, vr_distance_from_energy
+from .eligibility import accumulate, eligibility_step, psp_trace_step
+from .error import auryn_mse_step, auryn_mse_value, error_step, vr_distance_from_energy
 from .feedback import FEEDBACK_KINDS, hidden_errors, make_feedback_matrices
-from .filters import double_exp_step
 from .memory import _short_int, check_memory
 from .neuron import LIFState, lif_initial_state, lif_step
 from .optimizers import OPTIMIZERS, check_schedule, learning_rate, optimizer_step
 from .params import Params
-from .regulariser import het_trace_step, regulariser_term
+from .regulariser import het_trace_step
 from .surrogate import surrogate_grad
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
@@ -499,21 +498,14 @@ class LiteralEngine:
                 pre_spikes = spikes
             # --- error: output, then feedback to hidden layers (SPEC §3) -------------
             impulses, self.error_state = task.error_impulses(n, S[-1][None, :], self.error_state)
-            self.err_rise, self.err = double_exp_step(
-                self.err_rise, self.err, impulses[0], p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
-            )
+            self.err_rise, self.err = error_step(self.err_rise, self.err, impulses[0], p)
             errors = hidden_errors(self.err, self.weights, net.feedback, net.feedback_matrices) + [self.err]
             # --- accumulator m += e λ (- ρ w zh^a on hidden layers) -------------------
             for k in range(n_conn):
-                hidden = k < n_conn - 1
-                # optional error gate (original code): hidden neurons with |e_i| < e_gate add nothing
-                gate = np.abs(errors[k]) >= p.e_gate if hidden and p.e_gate > 0 else None
-                e = errors[k] if gate is None else np.where(gate, errors[k], 0.0)
-                self.m[k] += e[:, None] * self.elig[k]
-                if hidden and p.rho > 0:
+                if k < n_conn - 1 and p.rho > 0:
                     self.zh[k] = het_trace_step(self.zh[k], S[k], p)  # advances every step, gated or not
-                    reg = regulariser_term(self.weights[k], self.zh[k], p)
-                    self.m[k] -= reg if gate is None else np.where(gate[:, None], reg, 0.0)
+                w, zh = (self.weights[k], self.zh[k]) if k < n_conn - 1 else (None, None)
+                self.m[k] = accumulate(self.m[k], errors[k], self.elig[k], p, w, zh)
             # --- cost measures ---------------------------------------------------------
             self.q_auryn = auryn_mse_step(self.q_auryn, self.err, p)
             self.cycle_err2 += self.err**2
