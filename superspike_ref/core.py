@@ -192,21 +192,23 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -
     for k, (syn, w) in enumerate(zip(state.synapses, state.weights)):
         delay, arriving = delay_step(syn.delay, pre, n)                                   # §2: A[n] = S_pre[n - n_d]
         z, z_tilde = psp_trace_step(syn.z, syn.z_tilde, arriving, p)                      # §3: z̃ = ε * A (eq. 2.5)
-        neuron, u_tilde, pre = lif_step(state.lif[k], w @ arriving, p)                    # §2 (a)-(e): eqs 3.1-3.2
+        neuron, u_tilde, spikes = lif_step(state.lif[k], w @ arriving, p)                 # §2 (a)-(e): eqs 3.1-3.2
         sp = surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V)                  # §3: σ′(Ũ), eq. 2.3
         elig_rise, elig = eligibility_step(syn.elig_rise, syn.elig, sp, z_tilde, p)       # §3: λ = α * (σ′ z̃), eq. 2.5
         lif.append(neuron)
         synapses.append(SynapseState(delay, z, z_tilde, elig_rise, elig))
         U_tilde.append(u_tilde)
-        S.append(pre)
+        S.append(spikes)
         sigma_prime.append(sp)
-    err_rise, e_out = error_step(state.error.rise, state.error.e, error_impulses(pre), p)  # §3: e = α * (Ŝ - S), eq. 2.1
+        pre = spikes                                                                      # feeds the next layer
+    err_rise, e_out = error_step(state.error.rise, state.error.e, error_impulses(S[-1]), p)  # §3: e = α * (Ŝ - S), eq. 2.1
     errors = hidden_errors(e_out, state.weights, network.feedback, network.feedback_matrices) + [e_out]  # §3: Bᵀe, §3.3.4
-    zh = tuple(het_trace_step(h, S[l], p) if p.rho > 0 else h for l, h in enumerate(state.zh))  # §3: zh, eq. 3.5
-    regulated = [(state.weights[k], zh[k]) for k in range(n_conn - 1)] + [(None, None)]  # hidden layers only
-    m = tuple(accumulate(state.m[k], errors[k], synapses[k].elig, p, *regulated[k]) for k in range(n_conn))  # §3: eq. 3.4
-    updated = (n + 1) % p.n_batch == 0                                                   # §4: end of a batch
-    weights, m, v = update_weights(network, state.weights, m, state.v, n) if updated else (state.weights, m, state.v)
+    zh = tuple(het_trace_step(h, S[k], p) if p.rho > 0 else h for k, h in enumerate(state.zh))  # §3: zh, eq. 3.5
+    hidden = [(state.weights[k], zh[k]) for k in range(n_conn - 1)] + [(None, None)]  # w, zh into hidden layers
+    m = tuple(accumulate(state.m[k], errors[k], synapses[k].elig, p, *hidden[k]) for k in range(n_conn))  # §3: eq. 3.4
+    weights, v, updated = state.weights, state.v, (n + 1) % p.n_batch == 0
+    if updated:                                                                            # §4: end of a batch
+        weights, m, v = update_weights(network, weights, m, v, n)                         # §4: eq. 3.3, RMaxProp
     new = NetworkState(n + 1, tuple(lif), tuple(synapses), zh, ErrorState(err_rise, e_out), weights, m, v)
     return new, StepObservables(tuple(U_tilde), tuple(S), tuple(sigma_prime), tuple(errors), updated)
 

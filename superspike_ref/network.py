@@ -28,12 +28,11 @@ from .feedback import FEEDBACK_KINDS, make_feedback_matrices
 from .neuron import LIFState
 from .optimizers import OPTIMIZERS, check_schedule
 from .params import Params
-from .recording import (  # noqa: F401  (_allocate_traces, _check_n_steps, _progress_bar: re-exported for fast.py)
+from .recording import (
     CONNECTION_KEYS,
     LAYER_KEYS,
     RECORDABLE,
     RunResult,
-    _allocate_traces,
     _check_layers,
     _check_n_steps,
     _check_record_names,
@@ -43,9 +42,11 @@ from .recording import (  # noqa: F401  (_allocate_traces, _check_n_steps, _prog
     concat_results,
     recording_bytes,
 )
+from .recording import _allocate_traces  # noqa: F401  (fast.py imports it from here)
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
            "CONNECTION_KEYS", "recording_bytes", "check_finite_state"]
+
 
 def init_weights(layers, rng: np.random.Generator, w0_V: float = 0.05, params: Params = Params()) -> tuple:
     """Initial weights ``W_k ~ N(0, w0_V / sqrt(n_pre))`` clipped to the bounds (paper notes §5.4).

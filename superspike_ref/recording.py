@@ -174,7 +174,7 @@ def _check_record_names(record) -> tuple:
 class _Recorder:
     """Preallocated per-step traces with SPEC §9 keys."""
 
-    def __init__(self, record: tuple, network: Network, n_steps: int) -> None:
+    def __init__(self, record: tuple, network, n_steps: int) -> None:
         self.record, self.i = record, 0
         self.data = _allocate_traces(network.layers, n_steps, record, network.params.n_batch)[0]
         self.lists = {name: [[] for _ in range(network.n_connections)] for name in ("W", "v") if name in record}
@@ -247,4 +247,3 @@ def _progress_bar(n_steps: int, enabled: bool, name: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=n_steps, desc=f"{name} engine", unit="step", unit_scale=True, mininterval=0.5)
-
