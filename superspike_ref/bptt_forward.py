@@ -70,18 +70,15 @@ class WindowState:
         The next window then starts at ``engine.step_index`` and, with the engine's weights, has the
         spikes the engine would produce. (The fast engine keeps its state in another form and is not supported.)
         """
-        if not all(hasattr(engine, a) for a in ("lif", "delay", "err_rise", "err", "step_index", "network")):
+        if not all(hasattr(engine, a) for a in ("state", "network")):
             raise TypeError(f"engine must be a LiteralEngine, got {type(engine).__name__}")
-        n, n_d = engine.step_index, engine.network.params.n_delay
-        history = []
-        for line in engine.delay:
-            slots = np.arange(n - n_d, n) % (n_d + 1)  # slot m % (n_d + 1) holds S[m]; unwritten slots are zero
-            history.append(line.buffer[slots].astype(float))
+        state, n_d = engine.state, engine.network.params.n_delay
+        slots = np.arange(state.step_index - n_d, state.step_index) % (n_d + 1)  # slot m % (n_d + 1) holds S[m]; unwritten: 0
         return cls(
-            lif=tuple(LIFState(I_V=s.I_V.copy(), U_V=s.U_V.copy(), r=s.r.copy()) for s in engine.lif),
-            history=tuple(history),
-            err_rise=np.array(engine.err_rise, dtype=float),
-            err=np.array(engine.err, dtype=float),
+            lif=tuple(LIFState(I_V=s.I_V.copy(), U_V=s.U_V.copy(), r=s.r.copy()) for s in state.lif),
+            history=tuple(syn.delay[slots].astype(float) for syn in state.synapses),
+            err_rise=np.array(state.error.rise, dtype=float),
+            err=np.array(state.error.e, dtype=float),
         )
 
 

@@ -11,7 +11,9 @@ Discrete form, with the arriving (delayed) spikes ``A_j``:
 * ``z_j = exp_trace(A_j; τ_syn)``, ``z̃_j = follow(z_j; τ_mem)``: exactly ``∂Ũ_i/∂w_ij``
   of the free (reset-free) membrane, since ``I_i = Σ_j w_ij z_j`` and
   ``Ũ_i - u_rest = Σ_j w_ij z̃_j``;
-* ``λ_ij = K(τ_rise, τ_decay)`` applied to ``σ′_i z̃_j`` (per synapse).
+* ``λ_ij = K(τ_rise, τ_decay)`` applied to ``σ′_i z̃_j`` (per synapse);
+* the accumulator ``m_ij += e_i λ_ij (- ρ w_ij zh_i^a)``, the integral of eq. 2.5 (eq. 3.4 with
+  the regulariser) summed over the steps of a batch (:func:`accumulate`).
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ import numpy as np
 
 from .filters import double_exp_step
 from .params import Params
+from .regulariser import regulariser_term
 
-__all__ = ["psp_trace_step", "eligibility_step"]
+__all__ = ["psp_trace_step", "eligibility_step", "accumulate"]
 
 
 def psp_trace_step(z, z_tilde, arriving, params: Params):
@@ -59,3 +62,50 @@ def eligibility_step(rise, lam, sigma_prime, z_tilde, params: Params):
     """
     hebbian = np.multiply.outer(sigma_prime, z_tilde)
     return double_exp_step(rise, lam, hebbian, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
+
+
+def accumulate(m, e, lam, params: Params, w=None, zh=None):
+    r"""Add one step to the accumulator of one connection (SPEC §3 "Accumulator"; paper eqs 2.5, 3.4).
+
+    .. math::  m_{ij} \leftarrow m_{ij} + e_i[n]\,\lambda_{ij}[n]
+               - \rho\,w_{ij}\,zh_i[n]^a \qquad\text{(second term: hidden layers only)}
+
+    Summed over the ``n_b`` steps of a batch, ``m`` is the integral of the rule, eq. 2.5
+    (eq. 3.4 with the heterosynaptic regulariser), that the optimiser turns into a weight
+    update (SPEC §4). Error and trace are paired at the same step ``n``.
+
+    Parameters
+    ----------
+    m : array ``(n_post, n_pre)``
+        Accumulator after step ``n-1``.
+    e : array ``(n_post,)``
+        Learning signal of the postsynaptic layer at step ``n`` (output error or hidden error).
+    lam : array ``(n_post, n_pre)``
+        Eligibility trace λ at step ``n`` (:func:`eligibility_step`).
+    params : Params
+        ``rho``, ``a`` and ``e_gate`` are used.
+    w : array ``(n_post, n_pre)`` or None
+        Weights of a connection into a *hidden* layer (before this step's update); ``None`` for
+        the connection into the output layer, which has neither regulariser nor gate.
+    zh : array ``(n_post,)`` or None
+        Heterosynaptic trace of the hidden layer at step ``n``
+        (:func:`~superspike_ref.regulariser.het_trace_step`); needed if ``w`` is given and ``ρ > 0``.
+
+    Returns
+    -------
+    m : array ``(n_post, n_pre)``
+        The accumulator after step ``n``, a new array (``m`` is not changed).
+
+    Notes
+    -----
+    With ``params.e_gate > 0`` (the original code's error gate; default 0, SPEC §3 exactly),
+    a hidden neuron ``i`` with ``|e_i[n]| < e_gate`` adds neither ``e_i λ_ij`` nor
+    ``-ρ w_ij zh_i^a`` at this step. Its trace ``zh`` still advances (the caller's business).
+    """
+    hidden = w is not None
+    gate = np.abs(e) >= params.e_gate if hidden and params.e_gate > 0 else None
+    m = m + (e if gate is None else np.where(gate, e, 0.0))[:, None] * lam
+    if hidden and params.rho > 0:
+        reg = regulariser_term(w, zh, params)
+        m = m - (reg if gate is None else np.where(gate[:, None], reg, 0.0))
+    return m

@@ -20,11 +20,12 @@ import math
 
 import numpy as np
 
-from .filters import double_exp, kernel_energy_steps
+from .filters import double_exp, double_exp_step, kernel_energy_steps
 from .params import Params
 
 __all__ = [
     "error_impulses",
+    "error_step",
     "van_rossum_error",
     "vr_distance",
     "vr_distance_from_energy",
@@ -41,6 +42,28 @@ AURYN_MSE_TAU_S = 10.0
 def error_impulses(target, output) -> np.ndarray:
     """Impulses ``Ŝ[n] - S[n]`` (float, +1 per missing target spike, -1 per output spike)."""
     return np.asarray(target, dtype=float) - np.asarray(output, dtype=float)
+
+
+def error_step(rise, e, impulses, params: Params):
+    r"""Advance the output error by one step: ``e = K(τ_rise, τ_decay)`` applied to the impulses (SPEC §3).
+
+    .. math::  e_i = \alpha * (\hat S_i - S_i) \qquad\text{(paper eq. 2.1 and §3.3.3)}
+
+    One step of :func:`van_rossum_error`, for an engine that learns online.
+
+    Parameters
+    ----------
+    rise, e : array ``(n_out,)``
+        First (exponential, τ_rise) stage and error signal ``e`` after step ``n-1``.
+    impulses : array ``(n_out,)``
+        Impulses of step ``n``: ``Ŝ[n] - S[n]`` (:func:`error_impulses`) or a task's own (SPEC §6).
+    params : Params
+
+    Returns
+    -------
+    rise, e : the stage and the error after step ``n`` (new arrays).
+    """
+    return double_exp_step(rise, e, impulses, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
 
 
 def van_rossum_error(impulses, params: Params) -> np.ndarray:

@@ -22,120 +22,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .eligibility import eligibility_step, psp_trace_step
-from .error import auryn_mse_step, auryn_mse_value, vr_distance_from_energy
-from .feedback import FEEDBACK_KINDS, hidden_errors, make_feedback_matrices
-from .filters import double_exp_step
-from .memory import _short_int, check_memory
-from .neuron import LIFState, lif_initial_state, lif_step
-from .optimizers import OPTIMIZERS, check_schedule, learning_rate, optimizer_step
+from .core import ErrorState, NetworkState, SynapseState, check_finite_state, initial_state, step
+from .error import auryn_mse_step
+from .feedback import FEEDBACK_KINDS, make_feedback_matrices
+from .neuron import LIFState
+from .optimizers import OPTIMIZERS, check_schedule
 from .params import Params
-from .regulariser import het_trace_step, regulariser_term
-from .surrogate import surrogate_grad
+from .recording import (
+    CONNECTION_KEYS,
+    LAYER_KEYS,
+    RECORDABLE,
+    RunResult,
+    _check_layers,
+    _check_n_steps,
+    _check_record_names,
+    _CostCurves,
+    _progress_bar,
+    _Recorder,
+    concat_results,
+    recording_bytes,
+)
+from .recording import _allocate_traces  # noqa: F401  (fast.py imports it from here)
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
            "CONNECTION_KEYS", "recording_bytes", "check_finite_state"]
-
-LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
-"""Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
-CONNECTION_KEYS = ("z", "z_tilde", "lambda", "m", "W", "v")
-"""Traces of connection ``k``, recorded as ``<name>_<k>`` (shapes in SPEC §9)."""
-RECORDABLE = LAYER_KEYS + CONNECTION_KEYS
-
-
-def recording_bytes(layers, n_steps: int, record, n_networks: int = 1, n_batch: int = 1) -> int:
-    """Bytes the engines' recorders allocate to record ``record`` over ``n_steps`` steps.
-
-    Per-step traces (every key but ``W`` and ``v``) take ``n_steps`` rows of their SPEC §9
-    shape (``S`` 1 byte per neuron, the others 8); ``W_k`` and ``v_k`` one ``(n_post, n_pre)``
-    copy per weight update (``W_k`` one more for the initial weights), counted twice since the
-    copies are stacked into one array at the end.
-
-    Parameters
-    ----------
-    layers : sequence of int
-        Layer sizes, input first.
-    n_steps : int
-        Steps of the run.
-    record : iterable of str
-        Names from :data:`RECORDABLE`.
-    n_networks : int
-        Networks recorded side by side (:class:`~superspike_ref.fast.BatchFastEngine`).
-    n_batch : int
-        Steps per weight update (``params.n_batch``); the default 1 (an update every step)
-        gives an upper bound for ``W`` and ``v``.
-
-    Returns
-    -------
-    int
-    """
-    layers = _check_layers(layers)
-    n_steps = _check_n_steps(n_steps)
-    record = _check_record_names(record)
-    for name, value in (("n_networks", n_networks), ("n_batch", n_batch)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value!r}")
-    layout = _per_step_layout(layers, record)
-    per_step = sum(np.dtype(dtype).itemsize * int(np.prod(shape)) for _, shape, dtype in layout)
-    n_updates = -(-n_steps // int(n_batch))  # at most one per n_batch steps, wherever the run starts
-    copies = ("W" in record) * (n_updates + 1) + ("v" in record) * n_updates
-    per_update = sum(8 * n_post * n_pre for n_pre, n_post in zip(layers[:-1], layers[1:]))
-    return int(n_networks) * (n_steps * per_step + 2 * copies * per_update)
-
-
-def _per_step_layout(layers: tuple, record: tuple) -> list:
-    """``(key, shape of one step, dtype)`` of every per-step trace of ``record`` (SPEC §9 keys)."""
-    n_conn = len(layers) - 1
-    layout = []
-    for name in LAYER_KEYS:
-        if name in record:
-            layout += [(f"{name}_{l}", (layers[l],), bool if name == "S" else float) for l in range(1, n_conn + 1)]
-    for name in ("z", "z_tilde", "lambda", "m"):
-        if name in record:
-            layout += [(f"{name}_{k}", (layers[k],) if name in ("z", "z_tilde") else (layers[k + 1], layers[k]), float)
-                       for k in range(n_conn)]
-    return layout
-
-
-def _allocate_traces(layers: tuple, n_steps: int, record: tuple, n_batch: int, n_networks: int = 1) -> list:
-    """Zeroed per-step trace arrays (one dict per network), once :func:`check_memory` says the recording fits."""
-    what = f"recording {list(record)} over {_short_int(n_steps)} steps"
-    what += f" of {n_networks} networks" if n_networks > 1 else ""
-    check_memory(recording_bytes(layers, n_steps, record, n_networks, n_batch), what)
-    layout = _per_step_layout(layers, record)
-    return [{key: np.zeros((n_steps,) + shape, dtype=dtype) for key, shape, dtype in layout} for _ in range(n_networks)]
-
-
-def check_finite_state(n: int, k: int, quantities) -> None:
-    """Raise ``FloatingPointError`` if a quantity of connection ``k`` is not finite at the update after step ``n``.
-
-    Both engines call it at every weight update (end of a batch, SPEC §4) for every connection,
-    with the accumulator ``m`` of the batch and the new ``v`` and ``W``. A NaN or infinity in a
-    trace (``λ``, its rise stage, ``σ′``, ``z̃``) or an error ends up in ``m``, which adds
-    ``e_i λ_ij`` at every step (``NaN × 0`` is NaN), and it would never go away again; one check
-    per batch and connection costs three passes over ``(n_post, n_pre)`` arrays.
-
-    Parameters
-    ----------
-    n : int
-        Step at whose end the update happens.
-    k : int
-        Connection.
-    quantities : sequence of ``(name, array)``
-        Checked in this order; arrays are ``(n_post, n_pre)``, or ``(B, n_post, n_pre)`` for
-        ``B`` networks run side by side (the message then names the network if ``B > 1``).
-    """
-    for name, x in quantities:
-        if not np.isfinite(x).all():
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-            network = f"network {index[0]}, " if x.ndim == 3 and x.shape[0] > 1 else ""
-            i, j = index[-2:]
-            raise FloatingPointError(
-                f"{network}connection k={k}: {name}[{i}, {j}] = {float(x[index])!r} is not finite at the weight "
-                f"update after step n={n}; stopping (check the parameters, the initial weights and the task)"
-            )
 
 
 def init_weights(layers, rng: np.random.Generator, w0_V: float = 0.05, params: Params = Params()) -> tuple:
@@ -254,14 +164,6 @@ class Network:
         return len(self.layers) - 1
 
 
-def _check_layers(layers) -> tuple:
-    """``layers`` as a tuple of ints, or ``ValueError`` unless it lists at least two positive integer sizes."""
-    sizes = tuple(layers)
-    if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
-        raise ValueError(f"layers must list at least two positive integer sizes, got {layers!r}")
-    return tuple(int(n) for n in sizes)
-
-
 def _check_float_array(x, name: str, shape: tuple) -> None:
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(f"{name} must be a float64 numpy array of shape {shape}, got {getattr(x, 'dtype', type(x).__name__)}")
@@ -281,60 +183,6 @@ def _check_weight_bounds(w: np.ndarray, k: int, params: Params) -> None:
             f"[{params.w_min_V!r}, {params.w_max_V!r}] V ({int(outside.sum())} of {w.size} entries are); "
             "clip the initial weights to the bounds (init_weights does) or widen the bounds"
         )
-
-
-@dataclass
-class RunResult:
-    """What :meth:`LiteralEngine.run` returns.
-
-    Attributes
-    ----------
-    t_start_s, n_steps : start time and length of the run.
-    traces : dict of arrays
-        Recorded variables with SPEC §9 keys (``S_1``, ``lambda_0``, ``W_0`` ...).
-    cycle_end_s : array ``(n_cycles,)``
-        End time of every cycle completed during the run.
-    vr_distance : array ``(n_cycles,)``
-        Van Rossum distance of each completed cycle (unmatched spikes per output neuron).
-    vr_distance_per_neuron : array ``(n_cycles, n_out)``
-    auryn_mse : array ``(n_cycles,)``
-        The original code's learning-curve value at each cycle end.
-    """
-
-    t_start_s: float
-    n_steps: int
-    traces: dict
-    cycle_end_s: np.ndarray
-    vr_distance: np.ndarray
-    vr_distance_per_neuron: np.ndarray
-    auryn_mse: np.ndarray
-
-
-def concat_results(parts) -> RunResult:
-    """Join the results of consecutive ``run()`` calls of one engine into one.
-
-    Per-step traces and ``v_k`` are concatenated; ``W_k`` keeps the first part's initial
-    weights once. Only the keys recorded in every part are kept.
-    """
-    parts = list(parts)
-    if not parts:
-        raise ValueError("concat_results needs at least one RunResult")
-    keys = set(parts[0].traces).intersection(*(p.traces for p in parts[1:]))
-    traces = {}
-    for key in sorted(keys):
-        pieces = [p.traces[key] for p in parts]
-        if key.startswith("W_"):
-            pieces = pieces[:1] + [x[1:] for x in pieces[1:]]
-        traces[key] = np.concatenate(pieces)
-    return RunResult(
-        t_start_s=parts[0].t_start_s,
-        n_steps=sum(p.n_steps for p in parts),
-        traces=traces,
-        cycle_end_s=np.concatenate([p.cycle_end_s for p in parts]),
-        vr_distance=np.concatenate([p.vr_distance for p in parts]),
-        vr_distance_per_neuron=np.concatenate([p.vr_distance_per_neuron for p in parts]),
-        auryn_mse=np.concatenate([p.auryn_mse for p in parts]),
-    )
 
 
 def check_task(task, layers=None) -> None:
@@ -371,21 +219,27 @@ class _InputBuffer:
         return self.block[n - self.start]
 
 
-class _DelayLine:
-    """Axonal delay of ``n_d`` steps: ``push(S[n])`` returns ``S[n - n_d]`` (zeros before step ``n_d``)."""
+class _TaskImpulses:
+    """The ``error_impulses`` callable of step ``n`` for :func:`core.step`: the task's impulses (SPEC §3, §6).
 
-    def __init__(self, n_neurons: int, n_delay: int) -> None:
-        self.buffer = np.zeros((n_delay + 1, n_neurons), dtype=bool)
-        self.n_delay = n_delay
+    The task's new error state is kept in ``state`` for the next step.
+    """
 
-    def push(self, spikes: np.ndarray, n: int) -> np.ndarray:
-        slots = self.n_delay + 1
-        self.buffer[n % slots] = spikes
-        return self.buffer[(n - self.n_delay) % slots].copy()
+    def __init__(self, task, n: int, state) -> None:
+        self.task, self.n, self.before, self.state = task, n, state, state
+
+    def __call__(self, S_out: np.ndarray) -> np.ndarray:
+        impulses, self.state = self.task.error_impulses(self.n, S_out[None, :], self.before)
+        return impulses[0]
+
+
+def _state_view(doc: str, get):
+    """A read-only attribute of :class:`LiteralEngine` that shows part of its :class:`~superspike_ref.core.NetworkState`."""
+    return property(lambda engine: get(engine.state), doc=doc)
 
 
 class LiteralEngine:
-    """The reference engine: SPEC §2-§4 one step at a time.
+    """The reference engine: SPEC §2-§4 one step at a time, a loop over :func:`superspike_ref.core.step`.
 
     Create it with a network and a task; each call of :meth:`run` continues the same
     simulation (nothing is reset between calls).
@@ -397,13 +251,25 @@ class LiteralEngine:
         What the network sees and how its output is judged (see :func:`check_task`);
         its neuron counts must match the network.
 
+    Attributes
+    ----------
+    state : NetworkState
+        The network's state before the next step; ``step_index``, ``weights``, ``v``, ``m`` and the
+        traces (``lif``, ``z``, ``z_tilde``, ``elig_rise``, ``elig``, ``zh``, ``err_rise``, ``err``)
+        show parts of it (lists of its arrays, one per layer or connection).
+    q_auryn, cycle_err2 : arrays ``(n_out,)``
+        State of the cost measures (SPEC §7).
+    error_state
+        The task's error state.
+
     Notes
     -----
     With ``params.e_gate > 0`` (default 0: SPEC §3 exactly) the accumulation of the
     connections into *hidden* layers is gated as in the original code: at a step ``n`` where
     a hidden neuron ``i`` has ``|e_i[n]| < e_gate``, neither ``e_i λ_ij`` nor
-    ``-ρ w_ij zh_i^a`` is added to ``m_ij``. The trace ``zh`` still advances every step, the
-    recorded ``e`` is the ungated error, and the output connection is never gated.
+    ``-ρ w_ij zh_i^a`` is added to ``m_ij`` (:func:`~superspike_ref.eligibility.accumulate`).
+    The trace ``zh`` still advances every step, the recorded ``e`` is the ungated error, and
+    the output connection is never gated.
     """
 
     name = "literal"
@@ -413,25 +279,23 @@ class LiteralEngine:
             raise TypeError(f"network must be a Network, got {type(network).__name__}")
         check_task(task, network.layers)
         self.network, self.task = network, task
-        p = network.params
-        sizes = network.layers
-        n_conn = network.n_connections
-        self.step_index = 0  # next step n
-        self.weights = [w.copy() for w in network.weights]
-        self.v = [np.zeros_like(w) for w in self.weights]
-        self.m = [np.zeros_like(w) for w in self.weights]
-        self.lif = [lif_initial_state(n, p) for n in sizes[1:]]
-        self.delay = [_DelayLine(sizes[k], p.n_delay) for k in range(n_conn)]
-        self.z = [np.zeros(sizes[k]) for k in range(n_conn)]
-        self.z_tilde = [np.zeros(sizes[k]) for k in range(n_conn)]
-        self.elig_rise = [np.zeros_like(w) for w in self.weights]
-        self.elig = [np.zeros_like(w) for w in self.weights]
-        self.err_rise = np.zeros(sizes[-1])
-        self.err = np.zeros(sizes[-1])
-        self.zh = [np.zeros(n) for n in sizes[1:-1]]
-        self.q_auryn = np.zeros(sizes[-1])
-        self.cycle_err2 = np.zeros(sizes[-1])
+        self.state = initial_state(network)
+        self.q_auryn = np.zeros(network.layers[-1])
+        self.cycle_err2 = np.zeros(network.layers[-1])
         self.error_state = task.initial_error_state()
+
+    step_index = _state_view("The next step ``n``.", lambda s: s.step_index)
+    weights = _state_view("Weights ``W_k`` (V), one per connection.", lambda s: list(s.weights))
+    v = _state_view("Optimiser states ``v_k``.", lambda s: list(s.v))
+    m = _state_view("Accumulators ``m_k`` of the current batch.", lambda s: list(s.m))
+    lif = _state_view("LIF states, one per LIF layer.", lambda s: list(s.lif))
+    z = _state_view("Synaptic traces ``z_k``.", lambda s: [x.z for x in s.synapses])
+    z_tilde = _state_view("PSP traces ``z̃_k``.", lambda s: [x.z_tilde for x in s.synapses])
+    elig_rise = _state_view("First stages of the eligibility traces.", lambda s: [x.elig_rise for x in s.synapses])
+    elig = _state_view("Eligibility traces ``λ_k``.", lambda s: [x.elig for x in s.synapses])
+    zh = _state_view("Heterosynaptic traces of the hidden layers.", lambda s: list(s.zh))
+    err_rise = _state_view("First stage of the output error.", lambda s: s.error.rise)
+    err = _state_view("Output error ``e``.", lambda s: s.error.e)
 
     _STATE = ("step_index", "weights", "v", "m", "z", "z_tilde", "elig_rise", "elig", "err_rise", "err", "zh",
               "q_auryn", "cycle_err2", "error_state")
@@ -440,16 +304,19 @@ class LiteralEngine:
         """The engine's whole state as numbers and arrays (see :mod:`superspike_ref.checkpoint`)."""
         state = {name: getattr(self, name) for name in self._STATE}
         state["lif"] = [(s.I_V, s.U_V, s.r) for s in self.lif]
-        state["delay"] = [d.buffer for d in self.delay]
+        state["delay"] = [x.delay for x in self.state.synapses]
         return state
 
     def restore_checkpoint_state(self, state: dict) -> None:
         """Continue from a state returned by :meth:`checkpoint_state` (of an engine of the same network)."""
-        for name in self._STATE:
-            setattr(self, name, state[name])
-        self.lif = [LIFState(*s) for s in state["lif"]]
-        for d, buffer in zip(self.delay, state["delay"]):
-            d.buffer = buffer
+        traces = zip(state["delay"], state["z"], state["z_tilde"], state["elig_rise"], state["elig"])
+        self.state = NetworkState(
+            step_index=state["step_index"], lif=tuple(LIFState(*s) for s in state["lif"]),
+            synapses=tuple(SynapseState(*x) for x in traces), zh=tuple(state["zh"]),
+            error=ErrorState(state["err_rise"], state["err"]),
+            weights=tuple(state["weights"]), m=tuple(state["m"]), v=tuple(state["v"]),
+        )
+        self.q_auryn, self.cycle_err2, self.error_state = state["q_auryn"], state["cycle_err2"], state["error_state"]
 
     # -------------------------------------------------------------------------------
     def run(self, n_steps: int, record=(), progress: bool = False) -> RunResult:
@@ -471,111 +338,27 @@ class LiteralEngine:
             At the first weight update where ``m``, ``v`` or ``W`` of a connection is not finite
             (:func:`check_finite_state`).
         """
-        n_steps = _check_n_steps(n_steps)
-        record = _check_record(record, self.network)
+        n_steps, record = _check_n_steps(n_steps), _check_record(record, self.network)
         net, p, task = self.network, self.network.params, self.task
-        n_conn = net.n_connections
-        n_b, n_cycle = p.n_batch, task.n_cycle
-        rec = _Recorder(record, net, n_steps)
-        rec.weights(self.weights, self.v, initial=True)
-        t_start = self.step_index * p.dt_s
-        ends, vr, vr_neuron, mse = [], [], [], []
-        bar = _progress_bar(n_steps, progress, self.name)
-        inputs = _InputBuffer(task)
+        rec, costs, inputs = _Recorder(record, net, n_steps), _CostCurves(p), _InputBuffer(task)
+        rec.weights(self.state.weights, self.state.v, initial=True)
+        t_start, bar = self.step_index * p.dt_s, _progress_bar(n_steps, progress, self.name)
         for _ in range(n_steps):
             n = self.step_index
-            # --- forward pass: every LIF layer in order (SPEC §2) -------------------
-            pre_spikes = inputs.row(n)
-            U_tilde, S, sigma_prime = [], [], []
-            for k in range(n_conn):
-                arriving = self.delay[k].push(pre_spikes, n)
-                self.z[k], self.z_tilde[k] = psp_trace_step(self.z[k], self.z_tilde[k], arriving, p)
-                self.lif[k], u_tilde, spikes = lif_step(self.lif[k], self.weights[k] @ arriving, p)
-                sp = surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V)
-                self.elig_rise[k], self.elig[k] = eligibility_step(self.elig_rise[k], self.elig[k], sp, self.z_tilde[k], p)
-                U_tilde.append(u_tilde)
-                S.append(spikes)
-                sigma_prime.append(sp)
-                pre_spikes = spikes
-            # --- error: output, then feedback to hidden layers (SPEC §3) -------------
-            impulses, self.error_state = task.error_impulses(n, S[-1][None, :], self.error_state)
-            self.err_rise, self.err = double_exp_step(
-                self.err_rise, self.err, impulses[0], p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
-            )
-            errors = hidden_errors(self.err, self.weights, net.feedback, net.feedback_matrices) + [self.err]
-            # --- accumulator m += e λ (- ρ w zh^a on hidden layers) -------------------
-            for k in range(n_conn):
-                hidden = k < n_conn - 1
-                # optional error gate (original code): hidden neurons with |e_i| < e_gate add nothing
-                gate = np.abs(errors[k]) >= p.e_gate if hidden and p.e_gate > 0 else None
-                e = errors[k] if gate is None else np.where(gate, errors[k], 0.0)
-                self.m[k] += e[:, None] * self.elig[k]
-                if hidden and p.rho > 0:
-                    self.zh[k] = het_trace_step(self.zh[k], S[k], p)  # advances every step, gated or not
-                    reg = regulariser_term(self.weights[k], self.zh[k], p)
-                    self.m[k] -= reg if gate is None else np.where(gate[:, None], reg, 0.0)
-            # --- cost measures ---------------------------------------------------------
-            self.q_auryn = auryn_mse_step(self.q_auryn, self.err, p)
-            self.cycle_err2 += self.err**2
-            # --- weight update at the end of a batch (SPEC §4) ---------------------
-            if (n + 1) % n_b == 0:
-                self._update(n)
-                rec.weights(self.weights, self.v)
-            rec.step(self, U_tilde, S, sigma_prime, errors)
-            self.step_index += 1
-            if (n + 1) % n_cycle == 0:
-                t_end = (n + 1) * p.dt_s
-                per_neuron = vr_distance_from_energy(self.cycle_err2, p, per_neuron=True)
-                ends.append(t_end)
-                vr_neuron.append(per_neuron)
-                vr.append(float(np.mean(per_neuron)))
-                mse.append(auryn_mse_value(self.q_auryn, t_end, p))
+            impulses = _TaskImpulses(task, n, self.error_state)
+            self.state, seen = step(net, self.state, inputs.row(n), impulses)  # SPEC §2-§4
+            self.error_state = impulses.state
+            if seen.updated:
+                rec.weights(self.state.weights, self.state.v)
+            rec.step(self.state, seen)
+            e_out = seen.errors[-1]
+            self.q_auryn, self.cycle_err2 = auryn_mse_step(self.q_auryn, e_out, p), self.cycle_err2 + e_out**2
+            if (n + 1) % task.n_cycle == 0:
+                bar.set_postfix_str(costs.cycle_end((n + 1) * p.dt_s, self.cycle_err2, self.q_auryn), refresh=False)
                 self.cycle_err2 = np.zeros_like(self.cycle_err2)
-                bar.set_postfix_str(f"vr_distance={vr[-1]:.3f}", refresh=False)
             bar.update(1)
         bar.close()
-        return RunResult(
-            t_start_s=t_start,
-            n_steps=n_steps,
-            traces=rec.result(),
-            cycle_end_s=np.array(ends),
-            vr_distance=np.array(vr),
-            vr_distance_per_neuron=np.array(vr_neuron).reshape(len(vr), net.layers[-1]),
-            auryn_mse=np.array(mse),
-        )
-
-    def _update(self, n: int) -> None:
-        """Apply the optimiser to every plastic connection at the end of step ``n`` (SPEC §4)."""
-        net, p = self.network, self.network.params
-        t_s = n * p.dt_s
-        rate = learning_rate(t_s, p.r0, net.schedule)
-        for k in range(net.n_connections):
-            if net.plastic[k]:
-                self.weights[k], self.v[k] = optimizer_step(
-                    net.optimizer, self.weights[k], self.m[k], self.v[k], p.n_batch, rate, p, frozen=t_s < net.t_burn_s
-                )
-            # stop at the first NaN or infinity (it would spread and never go away)
-            check_finite_state(n, k, (("m", self.m[k]), ("v", self.v[k]), ("W", self.weights[k])))
-            self.m[k] = np.zeros_like(self.m[k])
-
-
-def _check_n_steps(n_steps) -> int:
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
-        raise TypeError(f"n_steps must be an integer, got {n_steps!r}")
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-    return int(n_steps)
-
-
-def _check_record_names(record) -> tuple:
-    """``record`` (one name or an iterable of names) as a tuple, or ``ValueError`` for a name not in RECORDABLE."""
-    if isinstance(record, str):
-        record = (record,)
-    record = tuple(record)
-    unknown = [r for r in record if r not in RECORDABLE]
-    if unknown:
-        raise ValueError(f"cannot record {unknown}; recordable: {RECORDABLE}")
-    return record
+        return RunResult(t_start_s=t_start, n_steps=n_steps, traces=rec.result(), **costs.result(net.layers[-1]))
 
 
 def _check_record(record, network: Network) -> tuple:
@@ -583,59 +366,3 @@ def _check_record(record, network: Network) -> tuple:
     if "v" in record and network.optimizer == "fixed":
         raise ValueError("cannot record 'v': the 'fixed' optimiser has no state")
     return record
-
-
-class _Recorder:
-    """Preallocated per-step traces with SPEC §9 keys."""
-
-    def __init__(self, record: tuple, network: Network, n_steps: int) -> None:
-        self.record, self.i = record, 0
-        self.data = _allocate_traces(network.layers, n_steps, record, network.params.n_batch)[0]
-        self.lists = {name: [[] for _ in range(network.n_connections)] for name in ("W", "v") if name in record}
-        self.shapes = [w.shape for w in network.weights]
-
-    def step(self, engine: "LiteralEngine", U_tilde, S, sigma_prime, errors) -> None:
-        i, d, r = self.i, self.data, self.record
-        for l in range(1, len(U_tilde) + 1):
-            for name, values in (("U_tilde", U_tilde), ("S", S), ("sigma_prime", sigma_prime), ("e", errors)):
-                if name in r:
-                    d[f"{name}_{l}"][i] = values[l - 1]
-            if "I" in r:
-                d[f"I_{l}"][i] = engine.lif[l - 1].I_V
-        for k in range(len(U_tilde)):
-            for name, values in (("z", engine.z), ("z_tilde", engine.z_tilde), ("lambda", engine.elig), ("m", engine.m)):
-                if name in r:
-                    d[f"{name}_{k}"][i] = values[k]
-        self.i += 1
-
-    def weights(self, weights, v, initial: bool = False) -> None:
-        for name, values in (("W", weights), ("v", v)):
-            if name in self.lists and not (initial and name == "v"):
-                for k, x in enumerate(values):
-                    self.lists[name][k].append(x.copy())
-
-    def result(self) -> dict:
-        out = dict(self.data)
-        for name, per_conn in self.lists.items():
-            for k, xs in enumerate(per_conn):
-                out[f"{name}_{k}"] = np.stack(xs) if xs else np.zeros((0,) + self.shapes[k])
-        return out
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def set_postfix_str(self, s, refresh=True):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(n_steps: int, enabled: bool, name: str):
-    if not enabled:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=n_steps, desc=f"{name} engine", unit="step", unit_scale=True, mininterval=0.5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superspike_ref.eligibility import eligibility_step, psp_trace_step
+from superspike_ref.eligibility import accumulate, eligibility_step, psp_trace_step
 from superspike_ref.filters import double_exp, exp_trace, follow
 from superspike_ref.neuron import lif_initial_state, lif_step
 from superspike_ref.params import Params
@@ -115,3 +115,33 @@ def test_eligibility_step_single_values():
     c = p.dt_s / p.tau_decay_s
     np.testing.assert_allclose(rise, [[1, 2, 0], [0.5, 1, 0]], rtol=1e-15)
     np.testing.assert_allclose(lam, c * np.array([[1, 2, 0], [0.5, 1, 0]]), rtol=1e-15)
+
+
+M0 = np.array([[1.0, 2.0], [3.0, 4.0]])
+E_POST = np.array([0.5, -1.0])
+LAM = np.array([[2.0, 4.0], [1.0, 1.0]])
+W_HID = np.array([[0.1, 0.2], [0.3, 0.4]])
+ZH = np.array([2.0, 0.0])
+
+
+def test_accumulate_output_connection_by_hand():
+    """m + e λ: [[1, 2], [3, 4]] + [[0.5·2, 0.5·4], [-1·1, -1·1]]; no regulariser, no gate on the output."""
+    p = Params(rho=0.5, a=2.0, e_gate=0.6)
+    m = M0.copy()
+    np.testing.assert_array_equal(accumulate(m, E_POST, LAM, p), [[2.0, 4.0], [2.0, 3.0]])
+    np.testing.assert_array_equal(m, M0)  # a new array; the input is not changed
+
+
+def test_accumulate_hidden_connection_with_regulariser_by_hand():
+    """- ρ w zh^a = -0.5 · w · [4, 0]: row 0 loses [0.2, 0.4], row 1 nothing."""
+    p = Params(rho=0.5, a=2.0)
+    np.testing.assert_allclose(accumulate(M0, E_POST, LAM, p, W_HID, ZH), [[1.8, 3.6], [2.0, 3.0]], rtol=1e-15)
+    np.testing.assert_array_equal(accumulate(M0, E_POST, LAM, p.replace(rho=0.0), W_HID, ZH), [[2.0, 4.0], [2.0, 3.0]])
+
+
+def test_accumulate_error_gate_closes_rows_of_small_error():
+    """e_gate = 0.6: neuron 0 (|e| = 0.5) adds neither e λ nor the regulariser; neuron 1 (|e| = 1) adds e λ."""
+    p = Params(rho=0.5, a=2.0, e_gate=0.6)
+    np.testing.assert_array_equal(accumulate(M0, E_POST, LAM, p, W_HID, ZH), [[1.0, 2.0], [2.0, 3.0]])
+    open_gate = accumulate(M0, E_POST, LAM, p.replace(e_gate=0.5), W_HID, ZH)  # |e| >= e_gate opens it
+    np.testing.assert_allclose(open_gate, [[1.8, 3.6], [2.0, 3.0]], rtol=1e-15)

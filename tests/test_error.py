@@ -24,6 +24,26 @@ def test_error_impulses():
     assert imp.dtype == np.float64
 
 
+def test_error_step_by_hand(p):
+    """Impulses [1, -1] then nothing: rise = [1, -1], e = c·rise; then rise = a·[1, -1], e += c (rise - e)."""
+    a, c = math.exp(-p.dt_s / p.tau_rise_s), p.dt_s / p.tau_decay_s
+    rise, e = E.error_step(np.zeros(2), np.zeros(2), np.array([1.0, -1.0]), p)
+    np.testing.assert_array_equal(rise, [1.0, -1.0])
+    np.testing.assert_allclose(e, [c, -c], rtol=1e-15)
+    rise, e = E.error_step(rise, e, np.zeros(2), p)
+    np.testing.assert_allclose(rise, [a, -a], rtol=1e-15)
+    np.testing.assert_allclose(e, [c + c * (a - c), -(c + c * (a - c))], rtol=1e-14)
+
+
+def test_error_step_repeated_is_van_rossum_error(p):
+    impulses = E.error_impulses(np.random.default_rng(1).random((300, 3)) < 0.02, np.zeros((300, 3), dtype=bool))
+    rise, e, out = np.zeros(3), np.zeros(3), []
+    for x in impulses:
+        rise, e = E.error_step(rise, e, x, p)
+        out.append(e)
+    np.testing.assert_array_equal(np.array(out), E.van_rossum_error(impulses, p))
+
+
 def test_van_rossum_error_is_kernel_of_impulses(p):
     rng = np.random.default_rng(0)
     imp = E.error_impulses(rng.random((700, 3)) < 0.01, rng.random((700, 3)) < 0.01)
