@@ -42,7 +42,7 @@ from .recording import (
     concat_results,
     recording_bytes,
 )
-from .recording import _allocate_traces  # noqa: F401  (fast.py imports it from here)
+from .recording import _allocate_traces  # noqa: F401  (superspike_ref.fast imports it from here)
 
 __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_results", "RECORDABLE", "LAYER_KEYS",
            "CONNECTION_KEYS", "recording_bytes", "check_finite_state"]

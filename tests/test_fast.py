@@ -508,7 +508,7 @@ def test_non_finite_state_stops_both_engines_at_the_same_update(poison, where, e
 
 def test_non_finite_optimiser_state_named_at_its_update(monkeypatch):
     import superspike_ref.core as core_module  # the literal engine's updates: core.update_weights
-    import superspike_ref.fast as fast_module
+    import superspike_ref.fast.engine as fast_module  # the fast engine's updates: BatchFastEngine._update
 
     real_step = core_module.optimizer_step
     net, task = make_case(6, (10, 4, 2), optimizer="rmsprop")

@@ -1,0 +1,69 @@
+r"""The fast exact engine: SPEC §2-§4 computed a stretch of time at a time.
+
+:class:`~superspike_ref.network.LiteralEngine` updates every per-synapse quantity (λ, m)
+at every step. This engine computes exactly the same spikes, weights and learning curves
+(SPEC §8: identical spikes, everything else to rounding) with a different order of
+operations. It rests on two facts:
+
+1. **Weights only change at batch ends, and layers are feedforward.** Between two updates
+   a *segment* of steps can be simulated layer by layer: the arriving (delayed) spikes of
+   a connection are known for the whole segment, so the drive ``W @ A[n]`` of every step
+   is one matrix product and the synaptic current ``I`` a linear filter of it. Only the
+   threshold, reset and refractoriness remain a per-step loop, vectorised over neurons
+   and over a batch of networks, with the same floating-point expression for ``Ũ`` as
+   :func:`~superspike_ref.neuron.membrane_update` (:class:`.lif._FastSteps`).
+2. **The accumulator is a bilinear form.** With ``h_ij[s] = σ′_i[s] z̃_j[s]`` and the kernel
+   ``K`` (eligibility, SPEC §3) the segment's contribution to ``m`` is
+
+   .. math::  \sum_t e_i[t]\,\lambda_{ij}[t]
+              = \sum_s \tilde e_i[s]\,\sigma'_i[s]\,\tilde z_j[s]
+              + \alpha_i\,Q^0_{ij} + \beta_i\,P^0_{ij},
+              \qquad \tilde e_i[s] = \sum_{t\ge s} K[t-s]\,e_i[t],
+
+   where ``ẽ`` is the error filtered *backwards* in time (the adjoint of the eligibility
+   filter) and ``(P⁰, Q⁰)`` are the two stages of the eligibility filter at the segment
+   start, seen through their homogeneous responses ``λ[t] ∋ q^{t+1} Q⁰ + a K[t] P⁰``:
+   ``α_i = Σ_t q^{t+1} e_i[t]`` and ``β_i = a Σ_t K[t] e_i[t] = a ẽ_i[0]``
+   (``a = exp(-dt/τ_rise)``, ``c = dt/τ_decay``, ``q = 1 - c``). The eligibility state at the
+   segment end is the same kind of sum with kernel weights,
+   ``P = a^T P⁰ + Σ_s a^{T-1-s} h[s]`` and ``Q = q^T Q⁰ + a K[T-1] P⁰ + Σ_s K[T-1-s] h[s]``.
+
+   The presynaptic factor is itself a filtered spike train, ``z̃_j = K_syn * A_j`` (plus its
+   own homogeneous terms), so ``Σ_s w_i[s] z̃_j[s] = Σ_{r: A_j[r]=1} w̃_i[r] + …`` with ``w̃``
+   the weight rows filtered backwards by ``K_syn``: each of the three sums above costs
+   a backward filter of ``n_post`` columns plus one addition per presynaptic spike
+   (:func:`.learning._add_spike_sum`), instead of ``n_post × n_pre`` work per step.
+
+Hidden layers need ``ẽ`` only, and it is linear in the output error: ``ẽ_l = ẽ_{l+1} W_{l+1}``
+(symmetric) or ``ẽ_out B_l`` (random, uniform), and likewise ``α``. The regulariser adds
+``-ρ w_ij Σ_n zh_i[n]^a`` (``w`` is constant within a segment). Learning-curve sums are
+taken per cycle from the segment's error.
+
+With the optional error gate (``params.e_gate > 0``, original code; see
+:class:`~superspike_ref.network.LiteralEngine`) a hidden layer's accumulation uses its own
+error masked to 0 where ``|e_i[n]| < e_gate``: ``Σ_t e λ`` and every term above
+(``ẽ``, ``α``, ``β``) are linear in ``e``, so the masked error goes through the same adjoint
+path exactly, and the regulariser sums ``mask_i[n] zh_i[n]^a`` instead. The output
+connection is never gated.
+
+The per-synapse traces ``lambda`` and ``m`` are never formed per step, so they cannot be
+recorded; every other key of SPEC §9 can. Linear recurrences along time are blocked matrix
+products (:mod:`.filters`). See ``docs/fast_engine.md`` for the derivation.
+
+:class:`BatchFastEngine` runs ``B`` networks with the same sizes and parameters on one task
+in one pass (arrays carry a network axis); :class:`FastEngine` is the one-network case with
+the interface of :class:`~superspike_ref.network.LiteralEngine`.
+
+The package is split by concern: :mod:`.filters` (linear recurrences along time as blocked
+matrix products), :mod:`.lif` (the LIF scan over a segment), :mod:`.forward` (arriving
+spikes and currents of every layer), :mod:`.learning` (error, adjoint signals and the
+accumulation of ``m``), :mod:`.recording` (traces and learning curves) and :mod:`.engine`
+(the drivers).
+"""
+from .engine import SEGMENT_BYTES, BatchFastEngine, FastEngine
+from .forward import _MERGE_MIN_DELAY, _drive
+from .learning import _DENSE_FRACTION, _add_spike_sum
+from .lif import _NEVER, _fast_path, _FastSteps, _general_steps
+from .recording import FAST_RECORDABLE, NOT_RECORDABLE, _check_fast_record, _Curves, _Recording
+
+__all__ = ["FastEngine", "BatchFastEngine", "FAST_RECORDABLE", "NOT_RECORDABLE"]
