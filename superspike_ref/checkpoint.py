@@ -167,7 +167,7 @@ def _read(path: Path) -> tuple:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint (no _header); delete it or run without --resume")
     try:
         header = json.loads(str(text))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         header = None
     if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint; delete it or run without --resume")
@@ -196,7 +196,10 @@ def load_checkpoint(path, about: dict, template=None):
     if saved != expected:
         field = _first_difference(saved, expected)
         raise ValueError(f"{path}: written by another run ({field} differs); use another --out or run without --resume")
-    return _decode(header.get("state"), arrays, _NONE if template is None else template, "state")
+    try:
+        return _decode(header.get("state"), arrays, _NONE if template is None else template, "state")
+    except RecursionError:
+        raise ValueError(f"{path}: its state is nested too deeply to be a checkpoint of this package") from None
 
 
 def _first_difference(saved, expected, where: str = "") -> str:

@@ -164,3 +164,13 @@ def test_state_of_another_shape_is_refused(tmp_path):
     save_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": BatchFastEngine(nets[:1], task), "n": 1}, 1)
     with pytest.raises(ValueError, match=r"_W'\]\[0\] is float64 \(1, 3, 20\), this run needs float64 \(2, 3, 20\)"):
         load_checkpoint(tmp_path / "ck.npz", ABOUT, {"engine": engine, "n": 0})
+
+
+def test_deeply_nested_state_is_a_value_error(tmp_path):
+    path = tmp_path / "ck.npz"
+    depth = 100_000
+    state = '{"list": [' * depth + "null" + "]}" * depth
+    head = {"format": CHECKPOINT_FORMAT, "version": __version__, "about": ABOUT, "chunk": 1}
+    np.savez(path, _header=np.array(json.dumps(head)[:-1] + ', "state": ' + state + "}"))
+    with pytest.raises(ValueError, match="not a superspike-checkpoint/2 checkpoint"):
+        load_checkpoint(path, ABOUT)
