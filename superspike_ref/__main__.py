@@ -75,14 +75,14 @@ def _validate(args) -> int:
 
 def _reproduce(args) -> int:
     from .experiments import EXPERIMENTS
-    from .experiments.common import CHECKPOINT_NAME
+    from .experiments.common import CHECKPOINT_NAME, PICKLE_CHECKPOINT_NAME
 
     module = EXPERIMENTS[args.figure]
     root = Path(args.out if args.out is not None else QUICK_OUT if args.quick else "results")
     if root.exists() and not root.is_dir():
         raise ValueError(f"--out {root} is a file, not a folder")
     out = root / args.figure
-    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / "checkpoint.pkl") if p.exists()]
+    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / PICKLE_CHECKPOINT_NAME) if p.exists()]
     if earlier and args.force:
         for path in earlier:
             path.unlink()

@@ -15,14 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .files import describe_value, quoted_name, read_json
+from .recording import key_stage
 
 __all__ = ["CSV_DTYPES", "write_csv_array", "read_csv_array", "write_csv_dir", "read_csv_dir"]
-
-
-def _is_spike_key(key: str) -> bool:
-    """``S_<l>``: a spike trace (read as bool by default)."""
-    name, _, index = key.rpartition("_")
-    return name == "S" and index.isdigit()
 
 
 CSV_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -160,7 +155,7 @@ def read_csv_array(path, dtype=None, shape=None) -> np.ndarray:
             raise ValueError(f"{path}: line {lineno}: expected {len(header)} fields, got {len(fields_)}")
     if dtype is None:
         key = header[-1].split("[")[0]
-        dtype = "bool" if _is_spike_key(key) or key in ("input", "target") else "float64"
+        dtype = "bool" if key_stage(key) == "S" or key in ("input", "target") else "float64"
     name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
     if name not in CSV_DTYPES:
         raise ValueError(f"{path}: dtype must be one of {CSV_DTYPES}")

@@ -16,13 +16,19 @@ import numpy as np
 from .error import auryn_mse_value, vr_distance_from_energy
 from .memory import _short_int, check_memory
 
-__all__ = ["RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS", "recording_bytes", "RunResult", "concat_results"]
+__all__ = ["RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS", "key_stage", "recording_bytes", "RunResult", "concat_results"]
 
 LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
 """Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
 CONNECTION_KEYS = ("z", "z_tilde", "lambda", "m", "W", "v")
 """Traces of connection ``k``, recorded as ``<name>_<k>`` (shapes in SPEC §9)."""
 RECORDABLE = LAYER_KEYS + CONNECTION_KEYS
+
+
+def key_stage(key: str) -> str:
+    """The trace name of a SPEC §9 key (``"U_tilde_1"`` → ``"U_tilde"``); the key itself otherwise."""
+    name, _, index = key.rpartition("_")
+    return name if name and index.isdigit() else key
 
 
 def recording_bytes(layers, n_steps: int, record, n_networks: int = 1, n_batch: int = 1) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cases import _as_comparable, _tolerance
+from .recording import key_stage
 
 __all__ = [
     "STAGES",
@@ -217,12 +218,6 @@ class Report:
 
     def __str__(self) -> str:
         return self.format_table()
-
-
-def key_stage(key: str) -> str:
-    """The trace name of a SPEC §9 key (``"U_tilde_1"`` → ``"U_tilde"``); the key itself otherwise."""
-    name, _, index = key.rpartition("_")
-    return name if name and index.isdigit() else key
 
 
 def _key_rank(key: str, n_layers: int) -> int:

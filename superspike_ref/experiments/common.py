@@ -26,10 +26,13 @@ from ..network import LiteralEngine, concat_results
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
            "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config",
-           "find_result", "cycle_statistics", "run_cycle_jobs", "CHECKPOINT_NAME"]
+           "find_result", "cycle_statistics", "run_cycle_jobs", "CHECKPOINT_NAME",
+           "PICKLE_CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
 """File name of an experiment's checkpoint in its output folder."""
+PICKLE_CHECKPOINT_NAME = "checkpoint.pkl"
+"""File name of the pickled checkpoints that earlier code wrote (format 1): never loaded (pickle can run code)."""
 
 LEARNED_BELOW = 1.0
 """A run has learned when its 10 s moving average of ``vr_distance`` is below this (unmatched spikes per cycle)."""
@@ -257,7 +260,7 @@ def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool =
     about = {"figure": state["config"]["figure"], "config": state["config"], "n_chunks": n_chunks}
     if resume:
         if path is None or not path.exists():
-            old = None if out_dir is None else Path(out_dir) / "checkpoint.pkl"
+            old = None if out_dir is None else Path(out_dir) / PICKLE_CHECKPOINT_NAME
             hint = (f" ({old.name} is an older pickle checkpoint, which is never loaded: pickle can run code)"
                     if old is not None and old.exists() else "")
             raise ValueError(f"--resume needs a checkpoint, none at {path}{hint}")
