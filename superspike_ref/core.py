@@ -245,8 +245,8 @@ def update_weights(network, weights, m, v, n: int) -> tuple:
 def check_finite_state(n: int, k: int, quantities) -> None:
     """Raise ``FloatingPointError`` if a quantity of connection ``k`` is not finite at the update after step ``n``.
 
-    Both engines call it at every weight update (end of a batch, SPEC §4) for every connection,
-    with the accumulator ``m`` of the batch and the new ``v`` and ``W``. A NaN or infinity in a
+    :func:`update_weights` (both engines' update) calls it at every weight update (end of a batch,
+    SPEC §4) for every connection, with the accumulator ``m`` of the batch and the new ``v`` and ``W``. A NaN or infinity in a
     trace (``λ``, its rise stage, ``σ′``, ``z̃``) or an error ends up in ``m``, which adds
     ``e_i λ_ij`` at every step (``NaN × 0`` is NaN), and it would never go away again; one check
     per batch and connection costs three passes over ``(n_post, n_pre)`` arrays.
@@ -258,15 +258,12 @@ def check_finite_state(n: int, k: int, quantities) -> None:
     k : int
         Connection.
     quantities : sequence of ``(name, array)``
-        Checked in this order; arrays are ``(n_post, n_pre)``, or ``(B, n_post, n_pre)`` for
-        ``B`` networks run side by side (the message then names the network if ``B > 1``).
+        Checked in this order; arrays ``(n_post, n_pre)``.
     """
     for name, x in quantities:
         if not np.isfinite(x).all():
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-            network = f"network {index[0]}, " if x.ndim == 3 and x.shape[0] > 1 else ""
-            i, j = index[-2:]
+            i, j = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
             raise FloatingPointError(
-                f"{network}connection k={k}: {name}[{i}, {j}] = {float(x[index])!r} is not finite at the weight "
+                f"connection k={k}: {name}[{i}, {j}] = {float(x[i, j])!r} is not finite at the weight "
                 f"update after step n={n}; stopping (check the parameters, the initial weights and the task)"
             )

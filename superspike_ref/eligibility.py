@@ -23,7 +23,7 @@ from .filters import double_exp_step
 from .params import Params
 from .regulariser import regulariser_term
 
-__all__ = ["psp_trace_step", "eligibility_step", "accumulate"]
+__all__ = ["psp_trace_step", "eligibility_step", "accumulate", "error_gate"]
 
 
 def psp_trace_step(z, z_tilde, arriving, params: Params):
@@ -103,9 +103,19 @@ def accumulate(m, e, lam, params: Params, w=None, zh=None):
     ``-ρ w_ij zh_i^a`` at this step. Its trace ``zh`` still advances (the caller's business).
     """
     hidden = w is not None
-    gate = np.abs(e) >= params.e_gate if hidden and params.e_gate > 0 else None
+    gate = error_gate(e, params) if hidden else None
     m = m + (e if gate is None else np.where(gate, e, 0.0))[:, None] * lam
     if hidden and params.rho > 0:
         reg = regulariser_term(w, zh, params)
         m = m - (reg if gate is None else np.where(gate[:, None], reg, 0.0))
     return m
+
+
+def error_gate(e, params: Params):
+    """Where hidden neurons learn under the original code's error gate: ``|e_i| >= e_gate``, or None if it is off.
+
+    With ``params.e_gate > 0`` a neuron of a hidden layer whose learning signal is below the
+    gate adds nothing to its accumulator at that step (see :func:`accumulate`). ``e`` may have
+    any shape (the fast engine passes a whole segment).
+    """
+    return np.abs(e) >= params.e_gate if params.e_gate > 0 else None

@@ -36,9 +36,7 @@ from .recording import (
     _check_layers,
     _check_n_steps,
     _check_record_names,
-    _CostCurves,
-    _progress_bar,
-    _Recorder,
+    RunShell,
     concat_results,
     recording_bytes,
 )
@@ -339,26 +337,40 @@ class LiteralEngine:
             (:func:`check_finite_state`).
         """
         n_steps, record = _check_n_steps(n_steps), _check_record(record, self.network)
-        net, p, task = self.network, self.network.params, self.task
-        rec, costs, inputs = _Recorder(record, net, n_steps), _CostCurves(p), _InputBuffer(task)
-        rec.weights(self.state.weights, self.state.v, initial=True)
-        t_start, bar = self.step_index * p.dt_s, _progress_bar(n_steps, progress, self.name)
-        for _ in range(n_steps):
+        net, p, task, inputs = self.network, self.network.params, self.task, _InputBuffer(self.task)
+        shell, t_start = RunShell(self.name, net.layers, p, record, n_steps, 1, progress), self.step_index * p.dt_s
+        shell.weights([w[None] for w in self.state.weights], [], initial=True)
+        for i in range(n_steps):
             n = self.step_index
             impulses = _TaskImpulses(task, n, self.error_state)
             self.state, seen = step(net, self.state, inputs.row(n), impulses)  # SPEC §2-§4
             self.error_state = impulses.state
             if seen.updated:
-                rec.weights(self.state.weights, self.state.v)
-            rec.step(self.state, seen)
+                shell.weights([w[None] for w in self.state.weights], [v[None] for v in self.state.v])
+            shell.write(i, _step_traces(shell, self.state, seen))
             e_out = seen.errors[-1]
             self.q_auryn, self.cycle_err2 = auryn_mse_step(self.q_auryn, e_out, p), self.cycle_err2 + e_out**2
             if (n + 1) % task.n_cycle == 0:
-                bar.set_postfix_str(costs.cycle_end((n + 1) * p.dt_s, self.cycle_err2, self.q_auryn), refresh=False)
+                shell.cycle_end((n + 1) * p.dt_s, self.cycle_err2[None], self.q_auryn[None])
                 self.cycle_err2 = np.zeros_like(self.cycle_err2)
-            bar.update(1)
-        bar.close()
-        return RunResult(t_start_s=t_start, n_steps=n_steps, traces=rec.result(), **costs.result(net.layers[-1]))
+            shell.advance(1)
+        return shell.results(t_start)[0]
+
+
+def _step_traces(shell: RunShell, state, seen) -> dict:
+    """The SPEC §9 traces of one step that ``shell`` records, as ``(1, 1, ...)`` arrays (one step, one network)."""
+    if not shell.traces[0]:
+        return {}
+    per_layer = (("U_tilde", seen.U_tilde), ("S", seen.S), ("sigma_prime", seen.sigma_prime), ("e", seen.errors),
+                 ("I", [x.I_V for x in state.lif]))
+    per_connection = (("z", [x.z for x in state.synapses]), ("z_tilde", [x.z_tilde for x in state.synapses]),
+                      ("lambda", [x.elig for x in state.synapses]), ("m", state.m))
+    values = {}
+    for names, start in ((per_layer, 1), (per_connection, 0)):
+        for name, arrays in names:
+            if shell.wants(name):
+                values.update({f"{name}_{i}": x[None, None] for i, x in enumerate(arrays, start=start)})
+    return values
 
 
 def _check_record(record, network: Network) -> tuple:

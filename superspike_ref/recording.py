@@ -3,7 +3,8 @@ r"""The engines' shell: what a run records and reports around the core step (SPE
 * the recorder: preallocated per-step traces with SPEC §9 keys (:data:`RECORDABLE`), sized by
   :func:`recording_bytes` and checked against the memory available before a run starts;
 * the cost curves: ``vr_distance`` and ``auryn_mse`` at the end of every cycle (SPEC §7);
-* the progress bar, and :class:`RunResult`, what ``run()`` returns (:func:`concat_results` joins runs).
+* the progress bar, and :class:`RunResult`, what ``run()`` returns (:func:`concat_results` joins runs);
+* :class:`RunShell`, the three together for one run: the one shell both engines use.
 
 Nothing here changes a network's state; :mod:`superspike_ref.core` does.
 """
@@ -16,7 +17,8 @@ import numpy as np
 from .error import auryn_mse_value, vr_distance_from_energy
 from .memory import _short_int, check_memory
 
-__all__ = ["RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS", "key_stage", "recording_bytes", "RunResult", "concat_results"]
+__all__ = ["RECORDABLE", "LAYER_KEYS", "CONNECTION_KEYS", "key_stage", "recording_bytes", "RunResult", "concat_results",
+           "RunShell"]
 
 LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
 """Per-step traces of LIF layer ``l``, recorded as ``<name>_<l>`` ``(n_steps, n_l)``."""
@@ -177,63 +179,98 @@ def _check_record_names(record) -> tuple:
     return record
 
 
-class _Recorder:
-    """Preallocated per-step traces with SPEC §9 keys."""
+class RunShell:
+    """What one ``run()`` keeps around the state it advances: recorder, cost curves, progress bar (SPEC §7, §9).
 
-    def __init__(self, record: tuple, network, n_steps: int) -> None:
-        self.record, self.i = record, 0
-        self.data = _allocate_traces(network.layers, n_steps, record, network.params.n_batch)[0]
-        self.lists = {name: [[] for _ in range(network.n_connections)] for name in ("W", "v") if name in record}
-        self.shapes = [w.shape for w in network.weights]
+    Both engines use it: :class:`~superspike_ref.network.LiteralEngine` one step at a time and
+    :class:`~superspike_ref.fast.BatchFastEngine` one segment of ``n_networks`` networks at a
+    time. Arrays it is given carry a network axis after the time axis, of length
+    ``n_networks``, or 1 for what all networks share (the input layer's traces).
 
-    def step(self, state, seen) -> None:
-        """Record a step from the state after it (a NetworkState) and what it showed (StepObservables)."""
-        i, d, r = self.i, self.data, self.record
-        for l in range(1, len(seen.S) + 1):
-            for name, values in (("U_tilde", seen.U_tilde), ("S", seen.S), ("sigma_prime", seen.sigma_prime),
-                                 ("e", seen.errors), ("I", [s.I_V for s in state.lif])):
-                if name in r:
-                    d[f"{name}_{l}"][i] = values[l - 1]
-        for k, syn in enumerate(state.synapses):
-            for name, value in (("z", syn.z), ("z_tilde", syn.z_tilde), ("lambda", syn.elig), ("m", state.m[k])):
-                if name in r:
-                    d[f"{name}_{k}"][i] = value
-        self.i += 1
+    Parameters
+    ----------
+    name : str
+        The engine's name, shown on the progress bar.
+    layers : tuple of int
+        Layer sizes, input first.
+    params : Params
+    record : tuple of str
+        Names from :data:`RECORDABLE` (already checked).
+    n_steps : int
+        Steps of the run.
+    n_networks : int
+        Networks run side by side.
+    progress : bool
+        Show a tqdm bar with network 0's latest ``vr_distance``.
+    """
+
+    def __init__(self, name: str, layers: tuple, params, record: tuple, n_steps: int, n_networks: int = 1,
+                 progress: bool = False) -> None:
+        self.params, self.record, self.n_steps, self.n_out = params, record, n_steps, layers[-1]
+        self.traces = _allocate_traces(layers, n_steps, record, params.n_batch, n_networks)
+        self.copies = [{name: [[] for _ in layers[1:]] for name in ("W", "v") if name in record} for _ in range(n_networks)]
+        self.shapes = [(n_post, n_pre) for n_pre, n_post in zip(layers[:-1], layers[1:])]
+        self.curves = [dict(ends=[], vr=[], per_neuron=[], mse=[]) for _ in range(n_networks)]
+        self.bar = _progress_bar(n_steps, progress, name)
+
+    def wants(self, *names: str) -> bool:
+        """Whether any of ``names`` is recorded."""
+        return any(name in self.record for name in names)
+
+    def write(self, i0: int, values: dict) -> None:
+        """Record steps ``i0 .. i0 + T - 1`` of the run: ``values`` maps SPEC §9 keys to ``(T, n_networks or 1, ...)``.
+
+        Keys that are not recorded are ignored.
+        """
+        for b, traces in enumerate(self.traces):
+            for key, x in values.items():
+                if key in traces:
+                    traces[key][i0:i0 + len(x)] = x[:, 0 if x.shape[1] == 1 else b]
 
     def weights(self, weights, v, initial: bool = False) -> None:
-        for name, values in (("W", weights), ("v", v)):
-            if name in self.lists and not (initial and name == "v"):
-                for k, x in enumerate(values):
-                    self.lists[name][k].append(x.copy())
+        """Keep a copy of ``W_k`` and ``v_k``, arrays ``(n_networks, n_post, n_pre)`` per connection.
 
-    def result(self) -> dict:
-        out = dict(self.data)
-        for name, per_conn in self.lists.items():
+        Called with the initial weights (``initial``: ``v`` is not kept) and after every update.
+        """
+        for b, copies in enumerate(self.copies):
+            for name, values in (("W", weights), ("v", v)):
+                if name in copies and not (initial and name == "v"):
+                    for k, x in enumerate(values):
+                        copies[name][k].append(x[b].copy())
+
+    def cycle_end(self, t_end_s: float, cycle_err2: np.ndarray, q_auryn: np.ndarray) -> None:
+        """Add the cycle ending at ``t_end_s`` to every network's learning curves (SPEC §7).
+
+        ``cycle_err2`` is the cycle's ``Σ_n e_i[n]²``, ``q_auryn`` the state of the running MSE,
+        both ``(n_networks, n_out)``.
+        """
+        for curves, energy, q in zip(self.curves, cycle_err2, q_auryn):
+            per_neuron = vr_distance_from_energy(energy, self.params, per_neuron=True)
+            curves["ends"].append(t_end_s)
+            curves["per_neuron"].append(per_neuron)
+            curves["vr"].append(float(np.mean(per_neuron)))
+            curves["mse"].append(auryn_mse_value(q, t_end_s, self.params))
+        self.bar.set_postfix_str(f"vr_distance={self.curves[0]['vr'][-1]:.3f}", refresh=False)
+
+    def advance(self, n_steps: int) -> None:
+        """``n_steps`` more steps are done (the progress bar)."""
+        self.bar.update(n_steps)
+
+    def results(self, t_start_s: float) -> list:
+        """One :class:`RunResult` per network; closes the progress bar."""
+        self.bar.close()
+        return [RunResult(t_start_s=t_start_s, n_steps=self.n_steps, traces=self._traces(b),
+                          cycle_end_s=np.array(c["ends"]), vr_distance=np.array(c["vr"]),
+                          vr_distance_per_neuron=np.array(c["per_neuron"]).reshape(len(c["vr"]), self.n_out),
+                          auryn_mse=np.array(c["mse"]))
+                for b, c in enumerate(self.curves)]
+
+    def _traces(self, b: int) -> dict:
+        out = dict(self.traces[b])
+        for name, per_conn in self.copies[b].items():
             for k, xs in enumerate(per_conn):
                 out[f"{name}_{k}"] = np.stack(xs) if xs else np.zeros((0,) + self.shapes[k])
         return out
-
-
-class _CostCurves:
-    """The learning curves of a run, one value per completed cycle (SPEC §7)."""
-
-    def __init__(self, params) -> None:
-        self.params, self.ends, self.vr, self.per_neuron, self.mse = params, [], [], [], []
-
-    def cycle_end(self, t_end_s: float, cycle_err2, q_auryn) -> str:
-        """Add the cycle ending at ``t_end_s`` from its ``Σ_n e_i[n]²`` and the auryn_mse state; return a bar note."""
-        per_neuron = vr_distance_from_energy(cycle_err2, self.params, per_neuron=True)
-        self.ends.append(t_end_s)
-        self.per_neuron.append(per_neuron)
-        self.vr.append(float(np.mean(per_neuron)))
-        self.mse.append(auryn_mse_value(q_auryn, t_end_s, self.params))
-        return f"vr_distance={self.vr[-1]:.3f}"
-
-    def result(self, n_out: int) -> dict:
-        """The :class:`RunResult` fields ``cycle_end_s``, ``vr_distance``, ``vr_distance_per_neuron``, ``auryn_mse``."""
-        return dict(cycle_end_s=np.array(self.ends), vr_distance=np.array(self.vr),
-                    vr_distance_per_neuron=np.array(self.per_neuron).reshape(len(self.vr), n_out),
-                    auryn_mse=np.array(self.mse))
 
 
 class _NoBar:

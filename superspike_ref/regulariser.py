@@ -6,8 +6,9 @@ activity-dependent weight decay inside the integral of the rule:
 .. math::  \frac{\partial w_{ij}}{\partial t} = r_{ij}\int \big[e_i\lambda_{ij} - \rho\,w_{ij}\,z_i^a\big]\,ds,
            \qquad \frac{dz_i}{dt} = -\frac{z_i}{\tau_{het}} + S_i(t)
 
-``z_i`` (``zh``) counts the hidden neuron's own recent spikes (no delay); ``z^a`` grows
-as the rate to the power ``a`` (Appendix A.4), so the term mostly acts on busy neurons.
+``z_i`` (``zh``) counts the hidden neuron's own recent spikes (no delay); its activity
+``ζ_i = z_i^a`` (eq. 3.5) grows as the rate to the power ``a`` (Appendix A.4), so the term
+mostly acts on busy neurons.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 from .filters import exp_trace_step
 from .params import Params
 
-__all__ = ["het_trace_step", "regulariser_term"]
+__all__ = ["het_trace_step", "het_activity", "weight_decay", "regulariser_term"]
 
 
 def het_trace_step(zh, spikes, params: Params):
@@ -24,6 +25,20 @@ def het_trace_step(zh, spikes, params: Params):
     return exp_trace_step(zh, spikes, params.decay(params.tau_het_s))
 
 
+def het_activity(zh, params: Params) -> np.ndarray:
+    """The activity ``ζ_i = zh_i^a`` of eq. 3.5 (any shape)."""
+    return zh**params.a
+
+
+def weight_decay(w, zeta, params: Params) -> np.ndarray:
+    """``ρ w_ij ζ_i`` for weights ``w`` ``(..., n_post, n_pre)`` and activities ``ζ`` ``(..., n_post)``.
+
+    ``ζ`` may be a sum of activities over several steps: the fast engine subtracts
+    ``ρ w_ij Σ_n ζ_i[n]`` once per segment of constant weights.
+    """
+    return params.rho * w * zeta[..., :, None]
+
+
 def regulariser_term(w, zh, params: Params) -> np.ndarray:
     """``ρ w_ij zh_i^a`` ``(n_post, n_pre)``, subtracted from the accumulator every step."""
-    return params.rho * w * (zh**params.a)[:, None]
+    return weight_decay(w, het_activity(zh, params), params)

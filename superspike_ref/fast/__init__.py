@@ -64,6 +64,6 @@ from .engine import SEGMENT_BYTES, BatchFastEngine, FastEngine
 from .forward import _MERGE_MIN_DELAY, _drive
 from .learning import _DENSE_FRACTION, _add_spike_sum
 from .lif import _NEVER, _fast_path, _FastSteps, _general_steps
-from .recording import FAST_RECORDABLE, NOT_RECORDABLE, _check_fast_record, _Curves, _Recording
+from .recording import FAST_RECORDABLE, NOT_RECORDABLE, _check_fast_record
 
 __all__ = ["FastEngine", "BatchFastEngine", "FAST_RECORDABLE", "NOT_RECORDABLE"]

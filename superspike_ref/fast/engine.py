@@ -3,20 +3,22 @@
 A run is cut into segments of constant weights (they end at every weight update, SPEC §4,
 and after at most ``max_segment_steps`` steps). Each segment is the forward pass
 (:mod:`.forward`, :mod:`.lif`), then the learning accumulation (:mod:`.learning`), then the
-recording and learning curves (:mod:`.recording`); the optimiser runs at batch ends. See the
-package docstring (:mod:`superspike_ref.fast`) for why this is exact.
+recording and learning curves (:mod:`.recording`), handed to the run shell that the literal
+engine uses too (:class:`~superspike_ref.recording.RunShell`); at batch ends every network gets
+the literal engine's update (:func:`~superspike_ref.core.update_weights`). See the package docstring (:mod:`superspike_ref.fast`) for why this is exact.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..network import Network, RunResult, _check_n_steps, _progress_bar, check_finite_state, check_task
-from ..optimizers import learning_rate, optimizer_step
+from ..core import update_weights
+from ..network import Network, RunResult, _check_n_steps, check_task
+from ..recording import RunShell
 from ..surrogate import surrogate_grad
 from .forward import forward
 from .learning import accumulate, advance_traces, learning_signals, output_error, regularise
 from .lif import _NEVER
-from .recording import _check_fast_record, _Curves, _Recording, add_curves
+from .recording import _check_fast_record, segment_curves, segment_traces
 
 SEGMENT_BYTES = 3 * 2**19
 """Target size of the largest per-segment array, 1.5 MiB (see ``max_segment_steps``).
@@ -147,60 +149,36 @@ class BatchFastEngine:
         n_steps = _check_n_steps(n_steps)
         record = _check_fast_record(record, self.networks)
         p, n_b = self.params, self.params.n_batch
-        rec = _Recording(record, self.networks, int(n_steps))
-        rec.weights(self._W, self._v, initial=True)
-        curves = [_Curves() for _ in self.networks]
-        t_start = self.step_index * p.dt_s
-        start, end = self.step_index, self.step_index + int(n_steps)
-        bar = _progress_bar(int(n_steps), progress, self.name)
+        shell = RunShell(self.name, self.networks[0].layers, p, record, n_steps, self.n_networks, progress)
+        shell.weights(self._W, self._v, initial=True)
+        t_start, start, end = self.step_index * p.dt_s, self.step_index, self.step_index + n_steps
         n0 = start
         while n0 < end:
             n1 = min(end, (n0 // n_b + 1) * n_b, n0 + self.max_segment_steps)
-            self._segment(n0, n1, rec, start, curves)
+            self._segment(n0, n1, shell, start)
             self.step_index = n1
             if n1 % n_b == 0:
                 self._update(n1 - 1)
-                rec.weights(self._W, self._v)
-            if curves[0].vr:
-                bar.set_postfix_str(f"vr_distance={curves[0].vr[-1]:.3f}", refresh=False)
-            bar.update(n1 - n0)
+                shell.weights(self._W, self._v)
+            shell.advance(n1 - n0)
             n0 = n1
-        bar.close()
-        n_out = self.networks[0].layers[-1]
-        return [
-            RunResult(
-                t_start_s=t_start,
-                n_steps=int(n_steps),
-                traces=rec.result(b),
-                cycle_end_s=np.array(c.ends),
-                vr_distance=np.array(c.vr),
-                vr_distance_per_neuron=np.array(c.vr_neuron).reshape(len(c.vr), n_out),
-                auryn_mse=np.array(c.mse),
-            )
-            for b, c in enumerate(curves)
-        ]
+        return shell.results(t_start)
 
     def _update(self, n: int) -> None:
-        """Apply every network's optimiser at the end of step ``n`` (SPEC §4), as the literal engine."""
-        p = self.params
-        t_s = n * p.dt_s
+        """Every network's weight update at the end of step ``n``: :func:`~superspike_ref.core.update_weights` (SPEC §4)."""
         for b, net in enumerate(self.networks):
-            rate = learning_rate(t_s, p.r0, net.schedule)
-            for k in range(len(self._W)):
-                if net.plastic[k]:
-                    w, v = optimizer_step(
-                        net.optimizer, self._W[k][b], self._m[k][b].T, self._v[k][b], p.n_batch, rate, p,
-                        frozen=t_s < net.t_burn_s,
-                    )
-                    self._W[k][b] = w
-                    self._v[k][b] = v
-        for k in range(len(self._W)):
-            m = self._m[k].transpose(0, 2, 1)  # stored transposed, (B, n_pre, n_post)
-            check_finite_state(n, k, (("m", m), ("v", self._v[k]), ("W", self._W[k])))
-            self._m[k][...] = 0.0
+            m = [m[b].T for m in self._m]  # stored transposed, (n_pre, n_post)
+            try:
+                W, _, v = update_weights(net, [w[b] for w in self._W], m, [v[b] for v in self._v], n)
+            except FloatingPointError as err:
+                raise FloatingPointError(f"network {b}, {err}" if self.n_networks > 1 else str(err)) from None
+            for k, (w_k, v_k) in enumerate(zip(W, v)):
+                self._W[k][b], self._v[k][b] = w_k, v_k
+        for m in self._m:
+            m[...] = 0.0
 
     # --- one segment: steps n0 .. n1-1 with constant weights ---------------------------
-    def _segment(self, n0: int, n1: int, rec: _Recording, run_start: int, curves: list) -> None:
+    def _segment(self, n0: int, n1: int, shell: RunShell, run_start: int) -> None:
         p, task = self.params, self.task
         T = n1 - n0
         n_conn = len(self._W)
@@ -210,16 +188,16 @@ class BatchFastEngine:
         sigma_prime = [surrogate_grad(Ut, p.theta_V, p.beta_per_V, p.u_cut_V) for Ut in u_tilde]
         # output error and its adjoint (SPEC §3), mapped to every LIF layer
         err, self._err_rise, self._err = output_error(p, task, spikes[-1], n0, self._error_state, self._err_rise, self._err)
-        errors, gates, adjoints, alphas = learning_signals(p, err, self._W, self.networks, "e" in rec.record)
+        errors, gates, adjoints, alphas = learning_signals(p, err, self._W, self.networks, shell.wants("e"))
         # accumulate m, advance the eligibility state, then the presynaptic traces
         for k in range(n_conn):
             accumulate(p, T, arriving[k], sigma_prime[k], adjoints[k], alphas[k],
                        self._z[k], self._z_tilde[k], self._elig_rise[k], self._elig[k], self._m[k])
             if k < n_conn - 1 and p.rho > 0:
                 regularise(p, spikes[k], self._zh, k, self._W[k], self._m[k], None if gates is None else gates[k])
-        traces = advance_traces(p, T, arriving, "z" in rec.record or "z_tilde" in rec.record, self._z, self._z_tilde)
-        self._cycle_err2, self._q_auryn = add_curves(p, task.n_cycle, n0, err, curves, self._cycle_err2, self._q_auryn)
-        rec.segment(n0 - run_start, T, u_tilde, spikes, currents, sigma_prime, errors, traces)
+        presynaptic = advance_traces(p, T, arriving, shell.wants("z", "z_tilde"), self._z, self._z_tilde)
+        self._cycle_err2, self._q_auryn = segment_curves(p, task.n_cycle, n0, err, shell, self._cycle_err2, self._q_auryn)
+        shell.write(n0 - run_start, segment_traces(u_tilde, spikes, currents, sigma_prime, errors, presynaptic))
 
 
 class FastEngine:

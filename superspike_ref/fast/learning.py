@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..eligibility import error_gate
+from ..feedback import hidden_errors
+from ..regulariser import het_activity, weight_decay
 from .filters import block_buffer, end_state, first_order, kernel_adjoint_blocked, kernel_filter
 from .filters import kernel_filter_adjoint, kernel_sequence, powers
 
@@ -35,7 +38,8 @@ def learning_signals(p, err: np.ndarray, W: list, networks: list, need_errors: b
     """``ẽ`` and ``α`` of every LIF layer (and, if gated or ``need_errors``, every layer's error ``e``).
 
     Returns ``(errors, gates, adjoints, alphas)``, lists indexed by LIF layer; ``errors`` is
-    None unless needed, ``gates`` (hidden layers) None unless the error gate is on.
+    None unless needed, ``gates`` (hidden layers, :func:`~superspike_ref.eligibility.error_gate`)
+    None unless the error gate is on.
     """
     a, c = p.decay(p.tau_rise_s), p.dt_s / p.tau_decay_s
     T, n_conn = len(err), len(W)
@@ -43,42 +47,34 @@ def learning_signals(p, err: np.ndarray, W: list, networks: list, need_errors: b
     adj = kernel_filter_adjoint(err, a, c)
     alpha = np.tensordot(q_pow[1:], err, axes=(0, 0))
     gated = p.e_gate > 0 and n_conn > 1
-    errors = hidden_signals(err, None, W, networks)[0] if gated or need_errors else None
+    errors = hidden_signals(err, W, networks) + [err] if gated or need_errors else None
     gates = None
     if gated:
         # error gate (original code): each hidden layer's own error, zero where |e_i| < e_gate,
         # through the same (linear) adjoint path as the output error
-        gates = [np.abs(e) >= p.e_gate for e in errors[:-1]]
+        gates = [error_gate(e, p) for e in errors[:-1]]
         gated_errors = [np.where(g, e, 0.0) for g, e in zip(gates, errors)]
         adjoints = [kernel_filter_adjoint(e, a, c) for e in gated_errors] + [adj]
         alphas = [np.tensordot(q_pow[1:], e, axes=(0, 0)) for e in gated_errors] + [alpha]
     else:
-        adjoints, alphas = hidden_signals(adj, alpha, W, networks)
+        adjoints = hidden_signals(adj, W, networks) + [adj]
+        alphas = hidden_signals(alpha, W, networks) + [alpha]
     return errors, gates, adjoints, alphas
 
 
-def hidden_signals(signal: np.ndarray, alpha, W: list, networks: list):
-    """Map an output-layer signal ``(T, B, n_out)`` (and ``α``) to every LIF layer (SPEC §3 feedback).
+def hidden_signals(signal: np.ndarray, W: list, networks: list) -> list:
+    """Map an output-layer signal ``(..., B, n_out)`` to every hidden layer (SPEC §3 feedback).
 
-    Returns lists indexed by LIF layer (first hidden layer first, output last).
+    It is :func:`~superspike_ref.feedback.hidden_errors`, applied to each network's own weights
+    and feedback; the hidden signals are linear in the output one, so ``ẽ`` ``(T, B, n_out)``
+    and ``α`` ``(B, n_out)`` go through it like the error. Returns a list of ``(..., B, n_l)``
+    arrays, first hidden layer first.
     """
-    n_conn = len(W)
-    T, B, _ = signal.shape
-    sizes = networks[0].layers
-    out = [np.empty((T, B, n)) for n in sizes[1:-1]] + [signal]
-    out_alpha = [None if alpha is None else np.empty((B, n)) for n in sizes[1:-1]] + [alpha]
+    out = [np.empty(signal.shape[:-1] + (n,)) for n in networks[0].layers[1:-1]]
     for b, net in enumerate(networks):
-        for l in range(n_conn - 1, 0, -1):  # hidden LIF layer l (1-based), list index l-1
-            if net.feedback == "symmetric":
-                F = W[l][b]
-                src, src_alpha = out[l][:, b], None if alpha is None else out_alpha[l][b]
-            else:
-                F = net.feedback_matrices[l - 1]
-                src, src_alpha = signal[:, b], None if alpha is None else alpha[b]
-            out[l - 1][:, b] = src @ F
-            if alpha is not None:
-                out_alpha[l - 1][b] = src_alpha @ F
-    return out, out_alpha
+        for l, x in enumerate(hidden_errors(signal[..., b, :], [w[b] for w in W], net.feedback, net.feedback_matrices)):
+            out[l][..., b, :] = x
+    return out
 
 
 def accumulate(p, T: int, A, sp, adj, alpha, z, z_tilde, P, Q, m) -> None:
@@ -128,16 +124,21 @@ def accumulate(p, T: int, A, sp, adj, alpha, z, z_tilde, P, Q, m) -> None:
 
 
 def regularise(p, spikes: np.ndarray, zh: list, k: int, W: np.ndarray, m: np.ndarray, gate=None) -> None:
-    """Subtract the segment's ``ρ w_ij Σ_n zh_i[n]^a`` (masked by the error ``gate``) from ``m`` of hidden layer ``k``.
+    """Subtract the segment's ``ρ w_ij Σ_n ζ_i[n]`` (masked by the error ``gate``) from ``m`` of hidden layer ``k``.
 
+    Equals, summed over the segment, the regulariser part of
+    :func:`~superspike_ref.eligibility.accumulate` with ``zh`` from
+    :func:`~superspike_ref.regulariser.het_trace_step` (its windowed form, :func:`.filters.first_order`),
+    since ``w`` is constant within a segment: it calls
+    :func:`~superspike_ref.regulariser.het_activity` and :func:`~superspike_ref.regulariser.weight_decay`.
     ``zh[k]`` (the heterosynaptic trace of LIF layer ``k``) is advanced to the segment end.
     """
     trace = first_order(spikes, p.decay(p.tau_het_s), 1.0, zh[k])
     zh[k] = trace[-1].copy()
-    zh_a = trace**p.a
+    zeta = het_activity(trace, p)
     if gate is not None:
-        zh_a *= gate
-    m -= p.rho * W.transpose(0, 2, 1) * np.sum(zh_a, axis=0)[:, None, :]
+        zeta *= gate
+    m -= weight_decay(W, np.sum(zeta, axis=0), p).transpose(0, 2, 1)
 
 
 def advance_traces(p, T: int, arriving: list, full: bool, z: list, z_tilde: list):

@@ -1,4 +1,4 @@
-"""What the fast engine records: SPEC §9 traces a segment at a time, and the learning curves (SPEC §7).
+"""What the fast engine gives the shared run shell: SPEC §9 traces and learning curves (SPEC §7) a segment at a time.
 
 The per-synapse traces ``lambda`` and ``m`` are never formed per step, so they cannot be
 recorded (:data:`NOT_RECORDABLE`); every other key of SPEC §9 can (:data:`FAST_RECORDABLE`).
@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from ..error import AURYN_MSE_TAU_S, auryn_mse_value, vr_distance_from_energy
-from ..network import RECORDABLE, _allocate_traces, _check_record
+from ..error import AURYN_MSE_TAU_S
+from ..network import RECORDABLE, _check_record
 from .filters import powers
 
 NOT_RECORDABLE = ("lambda", "m")
@@ -33,79 +33,43 @@ def _check_fast_record(record, networks) -> tuple:
     return record
 
 
-class _Curves:
-    def __init__(self) -> None:
-        self.ends, self.vr, self.vr_neuron, self.mse = [], [], [], []
+def segment_curves(p, n_cycle: int, n0: int, err: np.ndarray, shell, cycle_err2: np.ndarray, q_auryn: np.ndarray):
+    """The learning curves (SPEC §7) of the cycles that end in the segment starting at step ``n0``, given to ``shell``.
 
-
-def add_curves(p, n_cycle: int, n0: int, err: np.ndarray, curves: list, cycle_err2: np.ndarray, q_auryn: np.ndarray):
-    """Per-cycle van Rossum distance and the original code's running MSE (SPEC §7), appended to ``curves``.
-
+    Equals :func:`~superspike_ref.error.auryn_mse_step` and the sum of ``e²`` of the literal
+    engine, step by step, as sums over the segment's error ``err`` ``(T, n_networks, n_out)``.
     ``cycle_err2`` (the error energy of the running cycle) and ``q_auryn`` (the running MSE
-    trace), ``(B, n_out)``, are the state before the segment; returns them after it.
+    trace), ``(n_networks, n_out)``, are the state before the segment; returns them after it.
     """
     T = len(err)
     err2 = err**2
     x_auryn = (p.dt_s / p.tau_rise_s * err) ** 2 * p.dt_s
     decay = math.exp(-p.dt_s / AURYN_MSE_TAU_S)
     first_end = (-(n0 + 1)) % n_cycle  # local index of the first step n with (n+1) % n_cycle == 0
-    bounds = list(range(first_end, T, n_cycle))
     start = 0
-    for stop in bounds + [None]:
+    for stop in list(range(first_end, T, n_cycle)) + [None]:
         stop_excl = T if stop is None else stop + 1
         if stop_excl > start:
             cycle_err2 += np.sum(err2[start:stop_excl], axis=0)
             w = powers(decay, stop_excl - start)[::-1]
             q_auryn = decay ** (stop_excl - start) * q_auryn + np.tensordot(w, x_auryn[start:stop_excl], axes=(0, 0))
         if stop is not None:
-            t_end = (n0 + stop + 1) * p.dt_s
-            for b, c in enumerate(curves):
-                per_neuron = vr_distance_from_energy(cycle_err2[b], p, per_neuron=True)
-                c.ends.append(t_end)
-                c.vr_neuron.append(per_neuron)
-                c.vr.append(float(np.mean(per_neuron)))
-                c.mse.append(auryn_mse_value(q_auryn[b], t_end, p))
+            shell.cycle_end((n0 + stop + 1) * p.dt_s, cycle_err2, q_auryn)
             cycle_err2 = np.zeros_like(cycle_err2)
         start = stop_excl
     return cycle_err2, q_auryn
 
 
-class _Recording:
-    """Per-network traces with SPEC §9 keys, filled a segment at a time."""
+def segment_traces(u_tilde, spikes, currents, sigma_prime, errors, presynaptic) -> dict:
+    """The segment's SPEC §9 traces by key, for :meth:`~superspike_ref.recording.RunShell.write`.
 
-    def __init__(self, record: tuple, networks: list, n_steps: int) -> None:
-        self.record = record
-        sizes = networks[0].layers
-        n_conn = len(sizes) - 1
-        self.data = _allocate_traces(sizes, n_steps, record, networks[0].params.n_batch, len(networks))
-        self.lists = [{name: [[] for _ in range(n_conn)] for name in ("W", "v") if name in record} for _ in networks]
-        self.shapes = [(sizes[k + 1], sizes[k]) for k in range(n_conn)]
-
-    def weights(self, W: list, v: list, initial: bool = False) -> None:
-        for b, lists in enumerate(self.lists):
-            for name, values in (("W", W), ("v", v)):
-                if name in lists and not (initial and name == "v"):
-                    for k, x in enumerate(values):
-                        lists[name][k].append(x[b].copy())
-
-    def segment(self, i0, T, u_tilde, spikes, currents, sigma_prime, errors, traces) -> None:
-        if not any(self.data):
-            return
-        sl = slice(i0, i0 + T)
-        for b, d in enumerate(self.data):
-            for l in range(1, len(u_tilde) + 1):
-                for name, values in (("U_tilde", u_tilde), ("S", spikes), ("I", currents), ("sigma_prime", sigma_prime), ("e", errors)):
-                    if name in self.record:
-                        d[f"{name}_{l}"][sl] = values[l - 1][:, b]
-            for k, (z, z_tilde) in enumerate(traces):
-                src = 0 if z.shape[1] == 1 else b
-                for name, values in (("z", z), ("z_tilde", z_tilde)):
-                    if name in self.record:
-                        d[f"{name}_{k}"][sl] = values[:, src]
-
-    def result(self, b: int) -> dict:
-        out = dict(self.data[b])
-        for name, per_conn in self.lists[b].items():
-            for k, xs in enumerate(per_conn):
-                out[f"{name}_{k}"] = np.stack(xs) if xs else np.zeros((0,) + self.shapes[k])
-        return out
+    Per LIF layer lists of ``(T, n_networks, n_l)`` arrays (``errors`` may be None), and per
+    connection ``(z, z_tilde)`` pairs ``(T, n_networks or 1, n_pre)`` (``presynaptic`` may be empty).
+    """
+    values = {}
+    for name, per_layer in (("U_tilde", u_tilde), ("S", spikes), ("I", currents), ("sigma_prime", sigma_prime),
+                            ("e", errors or ())):
+        values.update({f"{name}_{l}": x for l, x in enumerate(per_layer, start=1)})
+    for k, (z, z_tilde) in enumerate(presynaptic):
+        values.update({f"z_{k}": z, f"z_tilde_{k}": z_tilde})
+    return values
