@@ -62,6 +62,9 @@ def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int)
     every LIF layer that feeds another one; all three are advanced to the segment end.
     Returns lists (per connection / LIF layer) of the arriving spikes ``A_k``, the currents
     ``I``, the potentials ``Ũ`` and the spikes ``S``, each ``(T, B or 1, n)``.
+
+    Equals ``T`` steps of :func:`~superspike_ref.core.delay_step` and
+    :func:`~superspike_ref.neuron.lif_step` for every layer (tested in ``tests/test_fast_stages.py``).
     """
     A = input_arriving(task, p.n_delay, n0, n1)
     n_conn = len(W)

@@ -23,6 +23,8 @@ _DENSE_FRACTION = 0.02  # above this spike density, spike sums use a dense produ
 def output_error(p, task, spikes_out: np.ndarray, n0: int, error_state: list, err_rise: np.ndarray, err: np.ndarray):
     """The output error ``e`` over the segment ``(T, B, n_out)`` and the error filter's state at its end.
 
+    Equals ``T`` steps of :func:`~superspike_ref.error.error_step` (tested in ``tests/test_fast_stages.py``).
+
     ``error_state`` (one per network, the XOR window of opportunity) is advanced in place.
     Returns ``(e, err_rise, err)``.
     """
@@ -80,6 +82,10 @@ def hidden_signals(signal: np.ndarray, W: list, networks: list) -> list:
 def accumulate(p, T: int, A, sp, adj, alpha, z, z_tilde, P, Q, m) -> None:
     """Add the segment's ``Σ_t e λ`` to ``m`` and advance the eligibility state ``P``, ``Q`` in place.
 
+    Equals ``T`` steps of :func:`~superspike_ref.eligibility.psp_trace_step`,
+    :func:`~superspike_ref.eligibility.eligibility_step` and :func:`~superspike_ref.eligibility.accumulate`
+    (without the regulariser, :func:`regularise`), tested in ``tests/test_fast_stages.py``.
+
     ``A`` are the connection's arriving spikes, ``sp`` the postsynaptic ``σ′``, ``adj`` and
     ``alpha`` its ``ẽ`` and ``α``, ``z``, ``z_tilde`` the presynaptic traces at the segment
     start; ``P``, ``Q``, ``m`` are stored transposed, ``(B, n_pre, n_post)``.
@@ -132,6 +138,7 @@ def regularise(p, spikes: np.ndarray, zh: list, k: int, W: np.ndarray, m: np.nda
     since ``w`` is constant within a segment: it calls
     :func:`~superspike_ref.regulariser.het_activity` and :func:`~superspike_ref.regulariser.weight_decay`.
     ``zh[k]`` (the heterosynaptic trace of LIF layer ``k``) is advanced to the segment end.
+    Tested in ``tests/test_fast_stages.py``.
     """
     trace = first_order(spikes, p.decay(p.tau_het_s), 1.0, zh[k])
     zh[k] = trace[-1].copy()
@@ -142,7 +149,10 @@ def regularise(p, spikes: np.ndarray, zh: list, k: int, W: np.ndarray, m: np.nda
 
 
 def advance_traces(p, T: int, arriving: list, full: bool, z: list, z_tilde: list):
-    """Presynaptic traces ``z``, ``z̃`` (lists per connection, advanced to the segment end); over the segment if ``full``."""
+    """Presynaptic traces ``z``, ``z̃`` (lists per connection, advanced to the segment end); over the segment if ``full``.
+
+    Equals ``T`` steps of :func:`~superspike_ref.eligibility.psp_trace_step` (tested in ``tests/test_fast_stages.py``).
+    """
     a_syn, c_mem = p.decay(p.tau_syn_s), p.dt_s / p.tau_mem_s
     K_syn = kernel_sequence(T, a_syn, c_mem)
     weights = np.stack([powers(a_syn, T)[::-1], K_syn[::-1]])  # (2, T)

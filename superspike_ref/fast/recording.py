@@ -37,7 +37,8 @@ def segment_curves(p, n_cycle: int, n0: int, err: np.ndarray, shell, cycle_err2:
     """The learning curves (SPEC §7) of the cycles that end in the segment starting at step ``n0``, given to ``shell``.
 
     Equals :func:`~superspike_ref.error.auryn_mse_step` and the sum of ``e²`` of the literal
-    engine, step by step, as sums over the segment's error ``err`` ``(T, n_networks, n_out)``.
+    engine, step by step, as sums over the segment's error ``err`` ``(T, n_networks, n_out)``
+    (tested in ``tests/test_fast_stages.py``).
     ``cycle_err2`` (the error energy of the running cycle) and ``q_auryn`` (the running MSE
     trace), ``(n_networks, n_out)``, are the state before the segment; returns them after it.
     """
