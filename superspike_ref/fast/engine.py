@@ -1,4 +1,4 @@
-"""The fast engine's drivers: :class:`BatchFastEngine` (``B`` networks in one pass) and :class:`FastEngine`.
+"""The fast engine's drivers: :class:`BatchFastEngine` (``n_networks`` networks in one pass) and :class:`FastEngine`.
 
 A run is cut into segments of constant weights (they end at every weight update, SPEC §4,
 and after at most ``max_segment_steps`` steps). Each segment is the forward pass
@@ -29,7 +29,7 @@ page faults per simulated second, 40 % of the run time)."""
 
 
 class BatchFastEngine:
-    """``B`` independent networks with equal layer sizes and parameters, run on one task.
+    """``n_networks`` independent networks with equal layer sizes and parameters, run on one task.
 
     Weights, seeds, feedback kind and matrices, optimiser, schedule, burn-in and plastic
     flags may differ between the networks. Every network's results are identical to
@@ -81,29 +81,29 @@ class BatchFastEngine:
         self.params = p
         sizes = first.layers
         n_conn = len(sizes) - 1
-        B = len(networks)
+        n_net = len(networks)
         self.step_index = 0
-        # per connection k: (B, n_post, n_pre)
+        # per connection k: (n_net, n_post, n_pre)
         self._W = [np.stack([net.weights[k] for net in networks]).astype(float) for k in range(n_conn)]
         self._v = [np.zeros_like(w) for w in self._W]
-        # per-synapse sums, stored transposed (B, n_pre, n_post): a presynaptic spike adds a row
-        self._m = [np.zeros((B, sizes[k], sizes[k + 1])) for k in range(n_conn)]
+        # per-synapse sums, stored transposed (n_net, n_pre, n_post): a presynaptic spike adds a row
+        self._m = [np.zeros((n_net, sizes[k], sizes[k + 1])) for k in range(n_conn)]
         self._elig_rise = [np.zeros_like(m) for m in self._m]  # P: exponential stage of λ
         self._elig = [np.zeros_like(m) for m in self._m]  # Q: λ itself
-        # per LIF layer l = 1..L (index l-1): (B, n_l)
-        self._I = [np.zeros((B, n)) for n in sizes[1:]]
-        self._U = [np.full((B, n), p.u_rest_V) for n in sizes[1:]]
-        self._last_spike = [np.full((B, n), _NEVER, dtype=np.int64) for n in sizes[1:]]
+        # per LIF layer l = 1..L (index l-1): (n_net, n_l)
+        self._I = [np.zeros((n_net, n)) for n in sizes[1:]]
+        self._U = [np.full((n_net, n), p.u_rest_V) for n in sizes[1:]]
+        self._last_spike = [np.full((n_net, n), _NEVER, dtype=np.int64) for n in sizes[1:]]
         # presynaptic traces of connection k; the input is shared by all networks
-        self._z = [np.zeros((1 if k == 0 else B, sizes[k])) for k in range(n_conn)]
-        self._z_tilde = [np.zeros((1 if k == 0 else B, sizes[k])) for k in range(n_conn)]
+        self._z = [np.zeros((1 if k == 0 else n_net, sizes[k])) for k in range(n_conn)]
+        self._z_tilde = [np.zeros((1 if k == 0 else n_net, sizes[k])) for k in range(n_conn)]
         # the last n_d steps of spikes of every LIF layer that feeds another one
-        self._history = [None] + [np.zeros((p.n_delay, B, sizes[k]), dtype=bool) for k in range(1, n_conn)]
-        self._err_rise = np.zeros((B, sizes[-1]))
-        self._err = np.zeros((B, sizes[-1]))
-        self._zh = [np.zeros((B, n)) for n in sizes[1:-1]]
-        self._q_auryn = np.zeros((B, sizes[-1]))
-        self._cycle_err2 = np.zeros((B, sizes[-1]))
+        self._history = [None] + [np.zeros((p.n_delay, n_net, sizes[k]), dtype=bool) for k in range(1, n_conn)]
+        self._err_rise = np.zeros((n_net, sizes[-1]))
+        self._err = np.zeros((n_net, sizes[-1]))
+        self._zh = [np.zeros((n_net, n)) for n in sizes[1:-1]]
+        self._q_auryn = np.zeros((n_net, sizes[-1]))
+        self._cycle_err2 = np.zeros((n_net, sizes[-1]))
         self._error_state = [task.initial_error_state() for _ in networks]
 
     # --- public views ------------------------------------------------------------------
@@ -188,10 +188,10 @@ class BatchFastEngine:
         sigma_prime = [surrogate_grad(Ut, p.theta_V, p.beta_per_V, p.u_cut_V) for Ut in u_tilde]
         # output error and its adjoint (SPEC §3), mapped to every LIF layer
         err, self._err_rise, self._err = output_error(p, task, spikes[-1], n0, self._error_state, self._err_rise, self._err)
-        errors, gates, adjoints, alphas = learning_signals(p, err, self._W, self.networks, shell.wants("e"))
+        errors, gates, adjoints, gains_elig0 = learning_signals(p, err, self._W, self.networks, shell.wants("e"))
         # accumulate m, advance the eligibility state, then the presynaptic traces
         for k in range(n_conn):
-            accumulate(p, T, arriving[k], sigma_prime[k], adjoints[k], alphas[k],
+            accumulate(p, T, arriving[k], sigma_prime[k], adjoints[k], gains_elig0[k],
                        self._z[k], self._z_tilde[k], self._elig_rise[k], self._elig[k], self._m[k])
             if k < n_conn - 1 and p.rho > 0:
                 regularise(p, spikes[k], self._zh, k, self._W[k], self._m[k], None if gates is None else gates[k])

@@ -18,17 +18,17 @@ _MERGE_MIN_DELAY = 4  # simulate all LIF layers in one step loop when n_d >= thi
 
 
 def _drive(A: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``D[t, b] = W_b @ A[t, b]`` for arriving spikes ``A`` ``(T, 1 or B, n_pre)``; only rows with spikes are multiplied."""
+    """``D[t, b] = W_b @ A[t, b]`` for arriving spikes ``A`` ``(T, 1 or n_net, n_pre)``; only rows with spikes are multiplied."""
     T, n_src, n_pre = A.shape
-    B, n_post, _ = W.shape
-    D = np.zeros((T, B, n_post))
+    n_net, n_post, _ = W.shape
+    D = np.zeros((T, n_net, n_post))
     if n_src == 1:
         A2 = A[:, 0]
         rows = np.flatnonzero(A2.any(axis=1))
         if rows.size:
-            D.reshape(T, B * n_post)[rows] = A2[rows].astype(float) @ W.reshape(B * n_post, n_pre).T
+            D.reshape(T, n_net * n_post)[rows] = A2[rows].astype(float) @ W.reshape(n_net * n_post, n_pre).T
     else:
-        for b in range(B):
+        for b in range(n_net):
             A2 = A[:, b]
             rows = np.flatnonzero(A2.any(axis=1))
             if rows.size:
@@ -57,11 +57,11 @@ def delayed(history: list, k: int, S: np.ndarray, n_d: int) -> np.ndarray:
 def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int):
     """Spikes and membrane of every LIF layer over steps n0..n1-1 (SPEC §2).
 
-    ``W`` holds the weights ``(B, n_post, n_pre)`` per connection, ``lif_state`` the lists
+    ``W`` holds the weights ``(n_net, n_post, n_pre)`` per connection, ``lif_state`` the lists
     ``(U, I, last_spike)`` per LIF layer and ``history`` the last ``n_d`` steps of spikes of
     every LIF layer that feeds another one; all three are advanced to the segment end.
     Returns lists (per connection / LIF layer) of the arriving spikes ``A_k``, the currents
-    ``I``, the potentials ``Ũ`` and the spikes ``S``, each ``(T, B or 1, n)``.
+    ``I``, the potentials ``Ũ`` and the spikes ``S``, each ``(T, n_net or 1, n)``.
 
     Equals ``T`` steps of :func:`~superspike_ref.core.delay_step` and
     :func:`~superspike_ref.neuron.lif_step` for every layer (tested in ``tests/test_fast_stages.py``).
@@ -85,14 +85,14 @@ def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int)
 
 def forward_merged(p, W: list, lif_state: tuple, history: list, n0: int, n1: int, A0: np.ndarray):
     """All LIF layers in one step loop; layer ``l+1``'s current is computed ``n_d`` steps at a time (see :func:`forward`)."""
-    T, B = n1 - n0, W[0].shape[0]
+    T, n_net = n1 - n0, W[0].shape[0]
     sizes = [w.shape[1] for w in W]
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     parts = [slice(int(bounds[l]), int(bounds[l + 1])) for l in range(len(sizes))]
     n_d, d_syn = p.n_delay, p.decay(p.tau_syn_s)
-    I = np.empty((T, B, int(bounds[-1])))
+    I = np.empty((T, n_net, int(bounds[-1])))
     I[:, :, parts[0]] = first_order(_drive(A0, W[0]), d_syn, 1.0, lif_state[1][0])
-    spikes_ext = np.zeros((n_d + T, B, int(bounds[-1])), dtype=bool)  # row i: step n0 - n_d + i
+    spikes_ext = np.zeros((n_d + T, n_net, int(bounds[-1])), dtype=bool)  # row i: step n0 - n_d + i
     for l in range(len(sizes) - 1):
         spikes_ext[:n_d, :, parts[l]] = history[l + 1]
     W_cols = [None] + [np.ascontiguousarray(w.transpose(0, 2, 1)) for w in W[1:]]
@@ -109,9 +109,9 @@ def forward_merged(p, W: list, lif_state: tuple, history: list, n0: int, n1: int
             arriving = spikes_ext[t0:t1, :, parts[l - 1]]  # emitted n_d steps earlier
             if arriving.any():
                 t_idx, b_idx, j_idx = np.nonzero(arriving)
-                drive = np.zeros((c, B, sizes[l]))
+                drive = np.zeros((c, n_net, sizes[l]))
                 np.add.at(drive, (t_idx, b_idx), W_cols[l][b_idx, j_idx])
-                out += (toeplitz[:c, :c] @ drive.reshape(c, -1)).reshape(c, B, sizes[l])
+                out += (toeplitz[:c, :c] @ drive.reshape(c, -1)).reshape(c, n_net, sizes[l])
             I_prev[l] = out[-1]
 
     layers = list(range(len(sizes)))

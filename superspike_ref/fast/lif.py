@@ -93,19 +93,19 @@ def _general_steps(U_rows, I_rows, S_rows, last, t0, t1, n, p, state) -> None:
 def lif(p, layers: list, U: list, I_end: list, last_spike: list, I: np.ndarray, n0: int, chunk=None, spikes=None):
     """Threshold, reset and refractoriness of LIF layers (list indices ``layers``), step by step.
 
-    ``I`` ``(T, B, n)`` holds the layers' currents side by side (SPEC §2 (a)); with
+    ``I`` ``(T, n_net, n)`` holds the layers' currents side by side (SPEC §2 (a)); with
     ``chunk = (C, fill)``, ``fill(t0, t1)`` writes the currents of steps t0..t1-1 just
-    before they are needed, in chunks of ``C`` steps. Returns ``Ũ`` and ``S``, ``(T, B, n)``.
+    before they are needed, in chunks of ``C`` steps. Returns ``Ũ`` and ``S``, ``(T, n_net, n)``.
     ``Ũ = U + dt/tau_mem * (u_rest - U + I)`` is evaluated with the operations of
     :func:`~superspike_ref.neuron.membrane_update`, in the same order.
 
     The per-layer state lists ``U``, ``I_end`` and ``last_spike`` (indexed by LIF layer) hold
     the state before the segment and receive the state after it.
     """
-    T, B, n = I.shape
-    rows = np.empty((T + 1, B, n))  # row t+1: step n0+t
+    T, n_net, n = I.shape
+    rows = np.empty((T + 1, n_net, n))  # row t+1: step n0+t
     rows[0] = np.concatenate([U[l] for l in layers], axis=1)
-    S = np.zeros((T, B, n), dtype=bool) if spikes is None else spikes
+    S = np.zeros((T, n_net, n), dtype=bool) if spikes is None else spikes
     last = np.concatenate([last_spike[l] for l in layers], axis=1)
     size, fill = (T, None) if chunk is None else chunk
     if _fast_path(p):
@@ -119,7 +119,7 @@ def lif(p, layers: list, U: list, I_end: list, last_spike: list, I: np.ndarray, 
     else:
         rows[1:] = p.u_rest_V
         active = last < n0 - p.n_ref
-        state = {"U": rows[0].copy(), "refractory": ~active, "active": active, "tmp": np.empty((B, n))}
+        state = {"U": rows[0].copy(), "refractory": ~active, "active": active, "tmp": np.empty((n_net, n))}
         U_rows, I_rows, S_rows = list(rows), list(I), list(S)
         for t0 in range(0, T, size):
             t1 = min(T, t0 + size)
