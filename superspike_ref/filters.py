@@ -69,24 +69,23 @@ def exp_trace(x: np.ndarray, tau_s: float, dt_s: float, y0=0.0) -> np.ndarray:
 
     ``y0`` is the state before the first step. Returns ``y`` with ``x``'s shape.
     """
-    x = np.asarray(x, dtype=float)
     decay = math.exp(-dt_s / tau_s)
-    y = np.empty_like(x)
-    state = np.zeros(x.shape[1:]) + y0
-    for n in range(x.shape[0]):
-        state = exp_trace_step(state, x[n], decay)
-        y[n] = state
-    return y
+    return _scan_steps(lambda state, x_n: exp_trace_step(state, x_n, decay), x, y0)
 
 
 def follow(x: np.ndarray, tau_s: float, dt_s: float, y0=0.0) -> np.ndarray:
     """Euler follower of a time-major sequence ``x`` (shape ``(n_steps, ...)``)."""
-    x = np.asarray(x, dtype=float)
     rate = dt_s / tau_s
+    return _scan_steps(lambda state, x_n: follow_step(state, x_n, rate), x, y0)
+
+
+def _scan_steps(step, x, y0) -> np.ndarray:
+    """``y[n] = step(y[n-1], x[n])`` along axis 0 of ``x``, from ``y[-1] = y0``."""
+    x = np.asarray(x, dtype=float)
     y = np.empty_like(x)
     state = np.zeros(x.shape[1:]) + y0
     for n in range(x.shape[0]):
-        state = follow_step(state, x[n], rate)
+        state = step(state, x[n])
         y[n] = state
     return y
 

@@ -23,9 +23,10 @@ from ..checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from ..fast import BatchFastEngine, FastEngine
 from ..files import load_npz
 from ..network import LiteralEngine, concat_results
+from ..params import whole_steps
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
-           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config",
+           "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config", "chunking",
            "find_result", "cycle_statistics", "run_cycle_jobs", "CHECKPOINT_NAME",
            "PICKLE_CHECKPOINT_NAME"]
 
@@ -70,6 +71,12 @@ def batch_engine(networks, task, engine: str = "fast"):
     if engine == "literal":
         return _SequentialEngines(networks, task)
     raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+
+
+def chunking(size: dict, params) -> tuple:
+    """``(n_chunks, chunk_steps)`` of a run of ``size["duration_s"]`` in chunks of ``size["chunk_s"]`` (whole numbers)."""
+    return (whole_steps(size["duration_s"], size["chunk_s"], "duration_s"),
+            whole_steps(size["chunk_s"], params.dt_s, "chunk_s"))
 
 
 def experiment_size(full: dict, quick_size: dict, quick: bool, **overrides) -> dict:

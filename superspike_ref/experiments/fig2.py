@@ -16,7 +16,7 @@ from ..paper_tasks import DEMO_SEED, fig2_network, fig2_task
 from ..params import Params, whole_steps
 from ..tasks import PAPER_CYCLE_S, paper_target_times_s
 from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks,
-                     experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
+                     chunking, experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
 
 __all__ = ["run", "figure", "FULL", "QUICK"]
 
@@ -30,8 +30,7 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, duration_s=duration_s)
     params = Params()
     config = experiment_config("fig2", size, seed, engine, params)
-    n_chunks = whole_steps(size["duration_s"], size["chunk_s"], "duration_s")
-    chunk_steps = whole_steps(size["chunk_s"], params.dt_s, "chunk_s")
+    n_chunks, chunk_steps = chunking(size, params)
     rng = np.random.default_rng(seed)
     task = fig2_task(rng, params)
     networks, attempts = draw_silent_networks(lambda r: fig2_network(r, params), task, seed, size["seeds"])

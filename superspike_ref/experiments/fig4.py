@@ -19,7 +19,7 @@ from ..network import Network
 from ..params import Params, whole_steps
 from ..tasks import paper_target_times_s
 from .common import (LEARNED_BELOW, ExperimentResult, Snapshots, batch_engine, draw_silent_networks,
-                     experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
+                     chunking, experiment_config, experiment_size, run_chunks, save_result, time_to_learn_s)
 
 __all__ = ["run", "figure", "CONDITIONS", "FULL", "QUICK"]
 
@@ -37,8 +37,7 @@ def run(quick: bool = False, seeds: int | None = None, duration_s: float | None 
     size = experiment_size(FULL, QUICK, quick, seeds=seeds, duration_s=duration_s)
     params = Params()
     config = experiment_config("fig4", size, seed, engine, params)
-    n_chunks = whole_steps(size["duration_s"], size["chunk_s"], "duration_s")
-    chunk_steps = whole_steps(size["chunk_s"], params.dt_s, "chunk_s")
+    n_chunks, chunk_steps = chunking(size, params)
     task = fig2_task(np.random.default_rng(seed), params)
     n_runs = size["seeds"]
     n_cycles = n_chunks * chunk_steps // task.n_cycle
