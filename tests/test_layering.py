@@ -17,6 +17,7 @@ from superspike_ref.experiments import EXPERIMENTS
 PACKAGE = Path(superspike_ref.__file__).parent
 NAME = "superspike_ref"
 MAX_LINES = 400
+MAX_FUNCTION_LINES = 60
 OVER_MAX_LINES: set = set()
 """Modules allowed over MAX_LINES: none (fast.py became the subpackage fast/ in issue P9)."""
 DERIVATION = {"neuron", "filters", "surrogate", "eligibility", "error", "feedback", "optimizers", "regulariser"}
@@ -106,3 +107,13 @@ def test_no_module_over_max_lines(name):
     n_lines = len(path.read_text(encoding="utf-8").splitlines())
     if path.relative_to(PACKAGE).as_posix() not in OVER_MAX_LINES:
         assert n_lines <= MAX_LINES, f"{path.relative_to(PACKAGE)} has {n_lines} lines"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_function_over_max_lines(name):
+    """Every function and method, docstring included, has at most MAX_FUNCTION_LINES lines."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    long = {f"{node.name} ({node.end_lineno - node.lineno + 1} lines)" for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES}
+    assert not long, f"{name}: {sorted(long)}"

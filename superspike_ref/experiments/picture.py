@@ -80,6 +80,21 @@ def _indices(raster: np.ndarray) -> np.ndarray:
     return np.argwhere(raster).astype(np.int32)
 
 
+def _groups(layers: tuple, size: dict, seed: int, base: Params, task, engine: str) -> tuple:
+    """One batch engine per condition of :data:`CONDITIONS` (``size["seeds"]`` networks each) and its feedback matrices."""
+    groups, feedback_arrays = {}, {}
+    for name, (feedback, rho) in CONDITIONS.items():
+        params = base.replace(rho=rho)
+        networks = [Network.create(layers, np.random.default_rng([seed, i]), params, feedback=feedback,
+                                   schedule=((size["drop_s"], DROP_FACTOR),), t_burn_s=size["t_burn_s"])
+                    for i in range(size["seeds"])]
+        if feedback != "symmetric":
+            feedback_arrays[f"B_{name}"] = np.stack([net.feedback_matrices[0] for net in networks])
+        groups[name] = {"engine": batch_engine(networks, task, engine), "vr": [], "mse": [],
+                        "hidden_rate": [], "output_rate": [], "snap": {"S_1": [], "S_2": []}}
+    return groups, feedback_arrays
+
+
 def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
         engine: str = "fast", seed: int = 7, progress: bool = True, gif: bool = True) -> ExperimentResult:
     """Run the picture task (``quick``: 40 → 32 → 40, 4 cycles) and save ``picture.npz`` and
@@ -88,22 +103,13 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
     base = Params()
     config = experiment_config("picture", size, seed, engine, base)
     task, image = make_task(size, seed, base)
-    n_cycle, n_cycles, n_runs = task.n_cycle, size["cycles"], size["seeds"]
+    n_cycle, n_cycles = task.n_cycle, size["cycles"]
     per_chunk = size["cycles_per_chunk"]
     n_chunks = -(-n_cycles // per_chunk)
     snap_cycles = sorted(set(range(0, n_cycles, size["snapshot_every"])) | {n_cycles - 1})
     layers = (task.n_in, size["n_hidden"], task.n_out)
-    state = {"config": config, "chunks_done": 0, "groups": {}}
-    feedback_arrays = {}
-    for name, (feedback, rho) in CONDITIONS.items():
-        params = base.replace(rho=rho)
-        networks = [Network.create(layers, np.random.default_rng([seed, i]), params, feedback=feedback,
-                                   schedule=((size["drop_s"], DROP_FACTOR),), t_burn_s=size["t_burn_s"])
-                    for i in range(n_runs)]
-        if feedback != "symmetric":
-            feedback_arrays[f"B_{name}"] = np.stack([net.feedback_matrices[0] for net in networks])
-        state["groups"][name] = {"engine": batch_engine(networks, task, engine), "vr": [], "mse": [],
-                                 "hidden_rate": [], "output_rate": [], "snap": {"S_1": [], "S_2": []}}
+    groups, feedback_arrays = _groups(layers, size, seed, base, task, engine)
+    state = {"config": config, "chunks_done": 0, "groups": groups}
     cycle_s = n_cycle * base.dt_s
 
     def advance(state: dict) -> None:
