@@ -5,7 +5,7 @@ in feedforward order, :func:`forward` takes the spikes arriving at its connectio
 ``A_k[n] = S_{l-1}[n - n_d]`` (from the :class:`WindowState` at the window start for the first
 ``n_d`` steps), runs the layer's steps and computes ``σ′``; then the error
 ``e = K(τ_rise, τ_decay) * (Ŝ - S_L)`` of the output spikes and the loss
-``L = (Δt/2) Σ_n Σ_i e_i[n]²``. It records ``A``, ``I``, ``Ũ``, ``S``, ``σ′``, the gate ``g`` and the
+``L = (Δt/2) Σ_n Σ_i e_i[n]²``. It records ``A``, ``I``, ``Ũ``, ``S``, ``σ′``, the gate and the
 reset amount of every layer (:class:`WindowForward`), which
 :func:`superspike_ref.bptt.backward` runs backwards. All names here are importable from
 :mod:`superspike_ref.bptt`.
@@ -110,7 +110,7 @@ class WindowForward:
     arriving : list of arrays ``(T, n_pre_k)``
         Spikes arriving at every connection (float).
     current, U_tilde, spikes, sigma_prime, gate, reset : lists of arrays ``(T, n_l)``
-        Per LIF layer ``I``, ``Ũ``, ``S`` (float), ``σ′``, ``g`` and the reset amount (``= S``).
+        Per LIF layer ``I``, ``Ũ``, ``S`` (float), ``σ′``, the gate (1 where not refractory) and the reset amount (``= S``).
     inputs, target : arrays ``(T, n_in)``, ``(T, n_out)`` (float)
     e : array ``(T, n_out)``
         Error signal (SPEC §3).
@@ -199,7 +199,7 @@ def _arriving(history, presynaptic, n_delay: int):
 
 
 def _gated_membrane(U_V, I_V, gate, params: Params):
-    """``Ũ[n] = g[n] (U[n-1] + c_m (u_rest - U[n-1] + I[n])) + (1 - g[n]) u_rest``: ``u_rest`` while refractory."""
+    """``Ũ[n] = gate[n] (U[n-1] + rate_mem (u_rest - U[n-1] + I[n])) + (1 - gate[n]) u_rest``: ``u_rest`` while refractory."""
     return gate * membrane_update(U_V, I_V, params) + (1.0 - gate) * params.u_rest_V
 
 
@@ -209,7 +209,7 @@ def _reset_membrane(U_tilde_V, reset, params: Params):
 
 
 def _sigmoid_spike(U_tilde_V, params: Params, gain_per_V: float):
-    """The smooth model's spike ``f(Ũ) = 1/(1 + exp(-k(Ũ - θ)))``, computed as ``(1 + tanh(x/2))/2``."""
+    """The smooth model's spike ``f(Ũ) = 1/(1 + exp(-gain (Ũ - θ)))``, computed as ``(1 + tanh(x/2))/2``."""
     return 0.5 * (1.0 + np.tanh(0.5 * (gain_per_V * (U_tilde_V - params.theta_V))))
 
 
@@ -217,7 +217,7 @@ def _sigmoid_lif_step(state: LIFState, drive_V, params: Params, gain_per_V: floa
     """One step of the smooth test model; returns ``(new_state, Ũ, S)`` like :func:`~superspike_ref.neuron.lif_step`.
 
     SPEC §2 with ``S = f(Ũ)`` the sigmoid, the soft reset ``reset[n] = S[n]``, and the refractory
-    counter started by the hard crossing ``g[n] (Ũ[n] > θ)``.
+    counter started by the hard crossing ``gate[n] (Ũ[n] > θ)``.
     """
     gate = (state.r == 0).astype(float)
     I_V = params.decay(params.tau_syn_s) * state.I_V + drive_V
@@ -232,26 +232,26 @@ def _sigmoid_lif_step(state: LIFState, drive_V, params: Params, gain_per_V: floa
     return new_state, U_tilde_V, S
 
 
-def _layer_forward(W, arriving, state: LIFState, params: Params, spike_fn: str, gain_per_V: float):
+def _layer_forward(w, arriving, state: LIFState, params: Params, spike_fn: str, gain_per_V: float):
     """Run one LIF layer through the window from ``state``, step by step.
 
-    Returns ``(I, Ũ, S, g, final_state)``, the first four ``(T, n)`` float arrays. Heaviside
+    Returns ``(I, Ũ, S, gate, final_state)``, the first four ``(T, n)`` float arrays. Heaviside
     spikes are :func:`~superspike_ref.neuron.lif_step`'s, so they are the engines' spikes.
     """
-    T, n = arriving.shape[0], W.shape[0]
+    T, n = arriving.shape[0], w.shape[0]
     I, U_tilde, S, gate = (np.zeros((T, n)) for _ in range(4))
     for t in range(T):
         gate[t] = state.r == 0
         if spike_fn == "heaviside":
-            state, U_tilde[t], S[t] = lif_step(state, W @ arriving[t], params)
+            state, U_tilde[t], S[t] = lif_step(state, w @ arriving[t], params)
         else:
-            state, U_tilde[t], S[t] = _sigmoid_lif_step(state, W @ arriving[t], params, gain_per_V)
+            state, U_tilde[t], S[t] = _sigmoid_lif_step(state, w @ arriving[t], params, gain_per_V)
         I[t] = state.I_V
     return I, U_tilde, S, gate, state
 
 
 def _sigma_prime(U_tilde, S, params: Params, spike_fn: str, gain_per_V: float):
-    """``σ′ = ∂S/∂Ũ``: SPEC's surrogate for Heaviside spikes, the sigmoid's true derivative ``k f (1 - f)``."""
+    """``σ′ = ∂S/∂Ũ``: SPEC's surrogate for Heaviside spikes, the sigmoid's true derivative ``gain f (1 - f)``."""
     if spike_fn == "heaviside":
         return surrogate_grad(U_tilde, params.theta_V, params.beta_per_V, params.u_cut_V)
     return gain_per_V * S * (1.0 - S)
@@ -260,10 +260,10 @@ def _sigma_prime(U_tilde, S, params: Params, spike_fn: str, gain_per_V: float):
 def _window_error(target, output, state0: WindowState, params: Params):
     """Error of the window, ``e = K * (Ŝ - S_L)`` from the filter state at its start (SPEC §3).
 
-    Returns ``(rise, e)``, the two stages of ``K`` (exponential trace, then follower) at every step.
+    Returns ``(err_rise, e)``, the two stages of ``K`` (exponential trace, then follower) at every step.
     """
-    rise = exp_trace(target - output, params.tau_rise_s, params.dt_s, y0=state0.err_rise)
-    return rise, follow(rise, params.tau_decay_s, params.dt_s, y0=state0.err)
+    err_rise = exp_trace(target - output, params.tau_rise_s, params.dt_s, y0=state0.err_rise)
+    return err_rise, follow(err_rise, params.tau_decay_s, params.dt_s, y0=state0.err)
 
 
 def _window_loss(e, dt_s: float) -> float:
@@ -302,7 +302,7 @@ def forward(
         State at the window start; default :meth:`WindowState.rest`.
     spike_fn : ``"heaviside"`` (SPEC) or ``"sigmoid"`` (smooth test model, see :mod:`superspike_ref.bptt`)
     sigmoid_gain_per_V : float
-        ``k`` of the sigmoid (1/V).
+        ``gain`` of the sigmoid (1/V).
 
     Returns
     -------
@@ -313,16 +313,17 @@ def forward(
     recorded = {name: [] for name in _RECORDED}
     final_lif, final_history = [], []
     S = inputs
-    for k, W in enumerate(weights):
+    for k, w in enumerate(weights):
         A, in_flight = _arriving(state0.history[k], S, params.n_delay)
-        I, U_tilde, S, gate, state = _layer_forward(W, A, state0.lif[k], params, spike_fn, gain)
+        I, U_tilde, S, gate, state = _layer_forward(w, A, state0.lif[k], params, spike_fn, gain)
         sigma_prime = _sigma_prime(U_tilde, S, params, spike_fn, gain)
         for name, value in zip(_RECORDED, (A, I, U_tilde, S, sigma_prime, gate, S.copy())):
             recorded[name].append(value)
         final_lif.append(state)
         final_history.append(in_flight)
-    rise, e = _window_error(target, S, state0, params)
-    final = WindowState(lif=tuple(final_lif), history=tuple(final_history), err_rise=rise[-1].copy(), err=e[-1].copy())
+    err_rise, e = _window_error(target, S, state0, params)
+    final = WindowState(lif=tuple(final_lif), history=tuple(final_history), err_rise=err_rise[-1].copy(),
+                        err=e[-1].copy())
     return WindowForward(
         weights=weights, params=params, spike_fn=spike_fn, sigmoid_gain_per_V=gain, initial_state=state0,
         final_state=final, inputs=inputs, target=target, e=e, loss=_window_loss(e, params.dt_s), **recorded,

@@ -73,10 +73,10 @@ def eligibility_factor(convention: str, params: Params) -> float:
     λ is linear in σ′; the original code's two stages are SPEC's (docs/conventions.md §4).
     GeNN's first stage adds ``σ′ z̃ · dt`` with dt in ms, hence the extra ``dt_ms``.
     """
-    c = check_convention(convention)
-    if c == "paper":
+    name = check_convention(convention)
+    if name == "paper":
         return 1.0
-    if c == "auryn":
+    if name == "auryn":
         return params.beta_per_V
     return params.beta_per_V * params.dt_s * 1e3
 
@@ -95,10 +95,10 @@ def error_factor(convention: str, params: Params, hops: int = 0) -> float:
     factor-only form, which is **approximate** (see :func:`auryn_error_factor_accuracy`;
     the exact relation is :func:`error_to_auryn`).
     """
-    c = check_convention(convention)
-    if c == "paper":
+    name = check_convention(convention)
+    if name == "paper":
         return 1.0
-    if c == "auryn":
+    if name == "auryn":
         return params.dt_s / params.tau_rise_s
     return weight_factor("genn") ** hops / kernel_peak_discrete(params)
 
@@ -116,7 +116,7 @@ def rho_to(convention: str, rho: float, params: Params, hops: int = 0) -> float:
 
     The term ``ρ w zhᵃ`` is subtracted from ``m``, so it must scale like ``m``:
     ``ρ_A = ρ β dt/τ_rise`` (SPEC §5; ``ρ_A = 1 ⇔ ρ = 0.05``) and, with weights in mV,
-    ``ρ_genn = ρ k / 1000`` with ``k`` = :func:`gradient_factor`. Exact: the auryn accumulator
+    ``ρ_genn = ρ k_l / 1000`` with ``k_l`` = :func:`gradient_factor`. Exact: the auryn accumulator
     with ``ρ_A`` is exactly ``βc (m - C)`` (:mod:`superspike_ref.conventions`).
     """
     return rho * gradient_factor(convention, params, hops) / weight_factor(convention)
@@ -141,22 +141,25 @@ def _shift(x: np.ndarray) -> np.ndarray:
 def error_to_auryn(e, params: Params) -> np.ndarray:
     r"""Original code's error ``e_A`` from the reference error ``e`` (exact, zero initial state).
 
-    .. math::  e_A[n] = (1-c)\,e_A[n-1] + c\,(e[n] - a\,e[n-1]),
-               \quad c = \Delta t/\tau_{rise},\ a = e^{-\Delta t/\tau_{rise}}
+    .. code-block:: text
 
-    Proof: ``e = follow(u; τ_d)`` with ``u = exp_trace(x; τ_r)``, so ``x[n] = u[n] - a u[n-1]``;
+        e_A[n] = (1 - c) e_A[n-1] + c (e[n] - decay_rise e[n-1]),   c = dt/τ_rise, decay_rise = exp(-dt/τ_rise)
+
+    Proof: ``e = follow(u; τ_d)`` with ``u = exp_trace(x; τ_r)``, so ``x[n] = u[n] - decay_rise u[n-1]``;
     the code's first stage is ``follow(x; τ_r)``, and the common second stage commutes with
     both linear maps. Works on any time-major array ``(n_steps, ...)``.
     """
     e = np.asarray(e, dtype=float)
-    a = math.exp(-params.dt_s / params.tau_rise_s)
-    return follow(e - a * _shift(e), params.tau_rise_s, params.dt_s)
+    decay_rise = math.exp(-params.dt_s / params.tau_rise_s)
+    return follow(e - decay_rise * _shift(e), params.tau_rise_s, params.dt_s)
 
 
 def error_from_auryn(e_auryn, params: Params) -> np.ndarray:
     r"""Reference error ``e`` from the original code's ``e_A`` (exact inverse of :func:`error_to_auryn`).
 
-    .. math::  e[n] = a\,e[n-1] + \big(e_A[n] - (1-c)\,e_A[n-1]\big)/c
+    .. code-block:: text
+
+        e[n] = decay_rise e[n-1] + (e_A[n] - (1 - c) e_A[n-1]) / c
     """
     e_auryn = np.asarray(e_auryn, dtype=float)
     c = params.dt_s / params.tau_rise_s
@@ -172,7 +175,7 @@ def auryn_error_factor_accuracy(params: Params) -> dict:
     """How far SPEC §5's factor-only form ``e_A ≈ (dt/τ_rise) e`` is from exact, for one impulse.
 
     Returns ``max_deviation_of_peak`` (``max|e_A - c e| / max e_A``, 0.0082 with the defaults) and
-    ``area_ratio`` (``Σ c e / Σ e_A = c / (1 - a)``, 1.0100 ≈ 1 + c/2).
+    ``area_ratio`` (``Σ c e / Σ e_A = c / (1 - decay_rise)``, 1.0100 ≈ 1 + c/2).
     """
     n_steps = int(math.ceil(40 * max(params.tau_rise_s, params.tau_decay_s) / params.dt_s))
     e = kernel_impulse_response(n_steps, params.tau_rise_s, params.tau_decay_s, params.dt_s)[:, None]

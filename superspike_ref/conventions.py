@@ -13,7 +13,7 @@ signals. Three conventions are known here:
   eligibility trace ×β·dt[ms] (GeNN's first stage integrates ``x·dt`` with dt in ms).
   This is GeNN's *scale*; GeNN's own discretisations differ from SPEC (docs/conventions.md §5).
 
-With :math:`c = \Delta t/\tau_{rise}`, :math:`a = e^{-\Delta t/\tau_{rise}}`,
+With :math:`c = \Delta t/\tau_{rise}`, ``decay_rise`` :math:`= e^{-\Delta t/\tau_{rise}}`,
 :math:`K_{peak} = \max_n K[n]` (0.2533 with the defaults), :math:`\Delta t_{ms} = 1000\,\Delta t`
 and, for symmetric feedback, :math:`h_l = L - l` feedback hops from the output to layer ``l``
 (0 otherwise), the relations (value in the convention = function of the paper value) are:
@@ -35,10 +35,12 @@ quantity            ``"auryn"``                                 ``"genn"``
 ==================  ==========================================  =============================================
 
 **The original code's error.** Its impulse response is ``c (1 - c)^n`` in the first stage
-where SPEC's is ``a^n``. The two errors are related exactly (zero initial state) by
+where SPEC's is ``decay_rise^n``. The two errors are related exactly (zero initial state) by
 
-.. math::  e_A[n] = (1-c)\,e_A[n-1] + c\,\big(e[n] - a\,e[n-1]\big), \qquad
-           e[n] = a\,e[n-1] + \big(e_A[n] - (1-c)\,e_A[n-1]\big)/c,
+.. code-block:: text
+
+    e_A[n] = (1 - c) e_A[n-1] + c (e[n] - decay_rise e[n-1]),
+    e[n]   = decay_rise e[n-1] + (e_A[n] - (1 - c) e_A[n-1]) / c,
 
 i.e. :func:`error_to_auryn` and :func:`error_from_auryn`. Equivalently
 ``e_A = c · K(τ*_rise, τ_decay) ∗ (Ŝ - S)`` with ``τ*_rise = -dt / ln(1 - c)``
@@ -58,7 +60,7 @@ original code's error therefore differs from the reference in ``W`` from its fir
 on; that is a difference of the model, not of the scale.
 
 Under RMaxProp the overall scale of ``g`` cancels in Δw except through ``eps`` (which acts
-as ``eps/k``) and ``rho`` (which must be converted, as above).
+as ``eps/k_l``) and ``rho`` (which must be converted, as above).
 
 Every converter works on time-major arrays (axis 0 = step) and leaves its input unchanged.
 

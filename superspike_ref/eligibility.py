@@ -43,14 +43,14 @@ def psp_trace_step(z, z_tilde, arriving, params: Params):
     return double_exp_step(z, z_tilde, arriving, params.decay(params.tau_syn_s), params.dt_s / params.tau_mem_s)
 
 
-def eligibility_step(rise, lam, sigma_prime, z_tilde, params: Params):
+def eligibility_step(elig_rise, elig, sigma_prime, z_tilde, params: Params):
     """Advance the eligibility traces of one connection by one step.
 
     Parameters
     ----------
-    rise, lam : array ``(n_post, n_pre)``
+    elig_rise, elig : array ``(n_post, n_pre)``
         First (exponential, τ_rise) and second (follower, τ_decay) stage after step ``n-1``;
-        ``lam`` is λ.
+        ``elig`` is λ.
     sigma_prime : array ``(n_post,)``
         Surrogate σ′ of the postsynaptic layer at step ``n``.
     z_tilde : array ``(n_pre,)``
@@ -58,13 +58,13 @@ def eligibility_step(rise, lam, sigma_prime, z_tilde, params: Params):
 
     Returns
     -------
-    rise, lam : the stages after step ``n``.
+    elig_rise, elig : the stages after step ``n``.
     """
     hebbian = np.multiply.outer(sigma_prime, z_tilde)
-    return double_exp_step(rise, lam, hebbian, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
+    return double_exp_step(elig_rise, elig, hebbian, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
 
 
-def accumulate(m, e, lam, params: Params, w=None, zh=None):
+def accumulate(m, e, elig, params: Params, w=None, zh=None):
     r"""Add one step to the accumulator of one connection (SPEC §3 "Accumulator"; paper eqs 2.5, 3.4).
 
     .. math::  m_{ij} \leftarrow m_{ij} + e_i[n]\,\lambda_{ij}[n]
@@ -80,7 +80,7 @@ def accumulate(m, e, lam, params: Params, w=None, zh=None):
         Accumulator after step ``n-1``.
     e : array ``(n_post,)``
         Learning signal of the postsynaptic layer at step ``n`` (output error or hidden error).
-    lam : array ``(n_post, n_pre)``
+    elig : array ``(n_post, n_pre)``
         Eligibility trace λ at step ``n`` (:func:`eligibility_step`).
     params : Params
         ``rho``, ``a`` and ``e_gate`` are used.
@@ -104,7 +104,7 @@ def accumulate(m, e, lam, params: Params, w=None, zh=None):
     """
     hidden = w is not None
     gate = error_gate(e, params) if hidden else None
-    m = m + (e if gate is None else np.where(gate, e, 0.0))[:, None] * lam
+    m = m + (e if gate is None else np.where(gate, e, 0.0))[:, None] * elig
     if hidden and params.rho > 0:
         reg = regulariser_term(w, zh, params)
         m = m - (reg if gate is None else np.where(gate[:, None], reg, 0.0))

@@ -44,7 +44,7 @@ def error_impulses(target, output) -> np.ndarray:
     return np.asarray(target, dtype=float) - np.asarray(output, dtype=float)
 
 
-def error_step(rise, e, impulses, params: Params):
+def error_step(err_rise, e, impulses, params: Params):
     r"""Advance the output error by one step: ``e = K(τ_rise, τ_decay)`` applied to the impulses (SPEC §3).
 
     .. math::  e_i = \alpha * (\hat S_i - S_i) \qquad\text{(paper eq. 2.1 and §3.3.3)}
@@ -53,7 +53,7 @@ def error_step(rise, e, impulses, params: Params):
 
     Parameters
     ----------
-    rise, e : array ``(n_out,)``
+    err_rise, e : array ``(n_out,)``
         First (exponential, τ_rise) stage and error signal ``e`` after step ``n-1``.
     impulses : array ``(n_out,)``
         Impulses of step ``n``: ``Ŝ[n] - S[n]`` (:func:`error_impulses`) or a task's own (SPEC §6).
@@ -61,9 +61,9 @@ def error_step(rise, e, impulses, params: Params):
 
     Returns
     -------
-    rise, e : the stage and the error after step ``n`` (new arrays).
+    err_rise, e : the stage and the error after step ``n`` (new arrays).
     """
-    return double_exp_step(rise, e, impulses, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
+    return double_exp_step(err_rise, e, impulses, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
 
 
 def van_rossum_error(impulses, params: Params) -> np.ndarray:
@@ -87,8 +87,9 @@ def vr_distance_from_energy(error_energy, params: Params, per_neuron: bool = Fal
 
 
 def _auryn_scale(params: Params) -> float:
-    a, b = params.tau_decay_s, params.tau_rise_s
-    return 1.0 / ((a * b / (a - b)) ** 2 * (a / 2 + b / 2 - 2 * a * b / (a + b))) / AURYN_MSE_TAU_S
+    """SPEC §7's ``scale`` (its ``a`` is ``tau_decay``, its ``b`` is ``tau_rise``)."""
+    d, r = params.tau_decay_s, params.tau_rise_s
+    return 1.0 / ((d * r / (d - r)) ** 2 * (d / 2 + r / 2 - 2 * d * r / (d + r))) / AURYN_MSE_TAU_S
 
 
 def auryn_mse_step(q, e, params: Params):

@@ -1,9 +1,9 @@
 r"""Learning signals of hidden units: symmetric, random and uniform feedback (SPEC §3; paper §3.3.4, §4.1).
 
 A hidden unit ``j`` has no target of its own. SuperSpike gives it the output errors
-``e_k = α * (Ŝ_k - S_k)`` through a feedback matrix ``B`` of shape ``(n_out, n_hidden)``:
+``e_i = α * (Ŝ_i - S_i)`` through a feedback matrix ``B`` of shape ``(n_out, n_hidden)``:
 
-.. math::  e_j^{hid} = \sum_k B_{kj}\,e_k \qquad (e^{hid} = B^T e^{out})
+.. math::  e_j^{hid} = \sum_i B_{ij}\,e_i \qquad (e^{hid} = B^T e^{out})
 
 * ``"symmetric"``: ``B = W_out``, the current forward weights (like backprop, without the
   downstream σ′ and PSP filter: a straight-through estimator). With several hidden layers the

@@ -98,24 +98,27 @@ def double_exp(x: np.ndarray, tau_rise_s: float, tau_decay_s: float, dt_s: float
 def kernel_impulse_response(n_steps: int, tau_rise_s: float, tau_decay_s: float, dt_s: float) -> np.ndarray:
     r"""Exact impulse response of the discrete kernel ``K``, in closed form.
 
-    With :math:`a = e^{-\Delta t/\tau_r}`, :math:`c = \Delta t/\tau_d` and :math:`q = 1-c`,
+    With the per-step factors ``decay_rise = exp(-dt/τ_r)`` (of the exponential trace),
+    ``rate_decay = dt/τ_d`` (of the follower) and ``keep_decay = 1 - rate_decay``:
 
-    .. math::  K[n] = c\,\frac{q^{n+1} - a^{n+1}}{q - a}, \qquad n = 0, 1, \dots
+    .. code-block:: text
+
+        K[n] = rate_decay (keep_decay^(n+1) - decay_rise^(n+1)) / (keep_decay - decay_rise),   n = 0, 1, ...
 
     It approaches :math:`\alpha(n\Delta t)` of :func:`kernel_continuous` as Δt → 0.
     """
-    a = math.exp(-dt_s / tau_rise_s)
-    c = dt_s / tau_decay_s
-    q = 1.0 - c
+    decay_rise = math.exp(-dt_s / tau_rise_s)
+    rate_decay = dt_s / tau_decay_s
+    keep_decay = 1.0 - rate_decay
     n = np.arange(n_steps)
-    return c * (q ** (n + 1) - a ** (n + 1)) / (q - a)
+    return rate_decay * (keep_decay ** (n + 1) - decay_rise ** (n + 1)) / (keep_decay - decay_rise)
 
 
 def kernel_continuous(t_s, tau_rise_s: float, tau_decay_s: float) -> np.ndarray:
     r"""Continuous kernel :math:`\alpha(t) = \frac{\tau_r}{\tau_d-\tau_r}(e^{-t/\tau_d}-e^{-t/\tau_r})`, 0 for t < 0."""
     t = np.asarray(t_s, dtype=float)
-    k = tau_rise_s / (tau_decay_s - tau_rise_s) * (np.exp(-t / tau_decay_s) - np.exp(-t / tau_rise_s))
-    return np.where(t >= 0, k, 0.0)
+    alpha = tau_rise_s / (tau_decay_s - tau_rise_s) * (np.exp(-t / tau_decay_s) - np.exp(-t / tau_rise_s))
+    return np.where(t >= 0, alpha, 0.0)
 
 
 def kernel_peak_time_s(tau_rise_s: float, tau_decay_s: float) -> float:
@@ -143,12 +146,20 @@ def kernel_energy_s(tau_rise_s: float, tau_decay_s: float) -> float:
 def kernel_energy_steps(tau_rise_s: float, tau_decay_s: float, dt_s: float) -> float:
     r"""Energy of the discrete kernel, :math:`\sum_{n\ge0} K[n]^2`, in closed form.
 
-    .. math::  \sum_n K[n]^2 = \frac{c^2}{(q-a)^2}\left(\frac{q^2}{1-q^2} + \frac{a^2}{1-a^2}
-               - \frac{2qa}{1-qa}\right)
+    With ``decay_rise``, ``rate_decay`` and ``keep_decay`` as in :func:`kernel_impulse_response`:
+
+    .. code-block:: text
+
+        Σ_n K[n]² = rate_decay² / (keep_decay - decay_rise)²
+                    × (keep_decay² / (1 - keep_decay²) + decay_rise² / (1 - decay_rise²)
+                       - 2 keep_decay decay_rise / (1 - keep_decay decay_rise))
 
     It is about ``kernel_energy_s / dt_s`` (8.33 with the defaults).
     """
-    a = math.exp(-dt_s / tau_rise_s)
-    c = dt_s / tau_decay_s
-    q = 1.0 - c
-    return c**2 / (q - a) ** 2 * (q**2 / (1 - q**2) + a**2 / (1 - a**2) - 2 * q * a / (1 - q * a))
+    decay_rise = math.exp(-dt_s / tau_rise_s)
+    rate_decay = dt_s / tau_decay_s
+    keep_decay = 1.0 - rate_decay
+    return rate_decay**2 / (keep_decay - decay_rise) ** 2 * (
+        keep_decay**2 / (1 - keep_decay**2) + decay_rise**2 / (1 - decay_rise**2)
+        - 2 * keep_decay * decay_rise / (1 - keep_decay * decay_rise)
+    )

@@ -46,7 +46,7 @@ def learning_rate(t_s: float, r0: float, schedule) -> float:
     return r0 * factor
 
 
-def optimizer_step(kind: str, w, m, v, n_batch: int, rate: float, params: Params, frozen: bool = False):
+def optimizer_step(kind: str, w, m, v, n_batch: int, r_t: float, params: Params, frozen: bool = False):
     """One weight update from the accumulator ``m`` of a batch.
 
     Parameters
@@ -56,8 +56,8 @@ def optimizer_step(kind: str, w, m, v, n_batch: int, rate: float, params: Params
         Weights (V), accumulator, optimiser state (``v`` unused by ``"fixed"``).
     n_batch : int
         Steps in the batch, ``n_b``.
-    rate : float
-        Learning rate ``r(t)`` (V).
+    r_t : float
+        Learning rate ``r(t)`` (V), from :func:`learning_rate`.
     frozen : bool
         Burn-in: update ``v`` but leave ``w`` unchanged.
 
@@ -68,12 +68,12 @@ def optimizer_step(kind: str, w, m, v, n_batch: int, rate: float, params: Params
     g = m / n_batch
     if kind == "rmaxprop":
         v = np.maximum(params.gamma * v, g**2)
-        step = rate * g / (np.sqrt(v) + params.eps)
+        step = r_t * g / (np.sqrt(v) + params.eps)
     elif kind == "rmsprop":
         v = params.gamma * v + (1.0 - params.gamma) * g**2
-        step = rate * g / (np.sqrt(v) + params.eps)
+        step = r_t * g / (np.sqrt(v) + params.eps)
     elif kind == "fixed":
-        step = rate * g
+        step = r_t * g
     else:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {kind!r}")
     if not frozen:

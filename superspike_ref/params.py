@@ -140,24 +140,26 @@ def _check_kernel(p: "Params") -> None:
 
     The continuous forms (``kernel_energy_s``, the ``auryn_mse`` scale) divide by
     ``τ_decay - τ_rise``; the discrete ones (``kernel_energy_steps``, which normalises every
-    ``vr_distance``) by ``q - a`` with ``a = exp(-dt/τ_rise)``, ``q = 1 - dt/τ_decay``, and by
-    ``1 - a``, ``1 - q``. Their rounding error grows like ``1e-16 / δ²`` and
-    ``1e-16 / (δ_d² (1 - max(a, q)))`` with the relative differences
-    ``δ = |τ_decay - τ_rise| / max(τ)`` and ``δ_d = |q - a| / max(1 - a, 1 - q)``; both must
-    stay below ``1e-6``, i.e. ``δ² ≥ 1e-10`` and ``δ_d² (1 - max(a, q)) ≥ 1e-10``.
+    ``vr_distance``) by ``keep_decay - decay_rise`` with the per-step factors
+    ``decay_rise = exp(-dt/τ_rise)``, ``keep_decay = 1 - dt/τ_decay``, and by ``1 - decay_rise``,
+    ``1 - keep_decay``. Their rounding error grows like ``1e-16 / δ²`` and
+    ``1e-16 / (δ_d² (1 - max(decay_rise, keep_decay)))`` with the relative differences
+    ``δ = |τ_decay - τ_rise| / max(τ)`` and
+    ``δ_d = |keep_decay - decay_rise| / max(1 - decay_rise, 1 - keep_decay)``; both must stay below
+    ``1e-6``, i.e. ``δ² ≥ 1e-10`` and ``δ_d² (1 - max(decay_rise, keep_decay)) ≥ 1e-10``.
     """
     r, d = p.tau_rise_s, p.tau_decay_s
-    a, q = math.exp(-p.dt_s / r), 1.0 - p.dt_s / d
-    slow, fast = sorted((1.0 - a, 1.0 - q))
+    decay_rise, keep_decay = math.exp(-p.dt_s / r), 1.0 - p.dt_s / d
+    slow, fast = sorted((1.0 - decay_rise, 1.0 - keep_decay))
     delta = abs(d - r) / max(r, d)
-    delta_d = abs(a - q) / fast if fast > 0 else 0.0
+    delta_d = abs(decay_rise - keep_decay) / fast if fast > 0 else 0.0
     if not (delta**2 >= _KERNEL_TOLERANCE and delta_d**2 * slow >= _KERNEL_TOLERANCE):
         raise ValueError(
             f"tau_rise_s={r!r} s and tau_decay_s={d!r} s (dt_s={p.dt_s!r} s) give an ill-conditioned error "
             "kernel: its closed forms divide by tau_decay_s - tau_rise_s, by the difference of the per-step "
-            f"factors exp(-dt_s/tau_rise_s) = {a:.12g} and 1 - dt_s/tau_decay_s = {q:.12g} and by 1 minus each, "
-            "and would lose more than 1e-6 relative precision; move the two time constants further apart "
-            "or keep them below about 1e9 dt_s"
+            f"factors exp(-dt_s/tau_rise_s) = {decay_rise:.12g} and 1 - dt_s/tau_decay_s = {keep_decay:.12g} "
+            "and by 1 minus each, and would lose more than 1e-6 relative precision; move the two time constants "
+            "further apart or keep them below about 1e9 dt_s"
         )
 
 

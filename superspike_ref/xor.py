@@ -1,9 +1,9 @@
 """The spiking XOR task with a window of opportunity (paper §3.2, §3.3.3, §4.1, Fig 5).
 
-Inputs: ``n_in`` neurons in three non-overlapping sets — a time reference T, and sets A and
-B — each neuron with a fixed random firing offset in ``[0, stimulus_s)``. A trial presents
-T together with A if ``a = 1`` and B if ``b = 1``; its class is ``a XOR b`` and output neuron
-``class`` should answer. Trials come in random order, separated by random inter-trial
+Inputs: ``n_in`` neurons in three non-overlapping sets — set 0, a time reference, and sets 1
+and 2 — each neuron with a fixed random firing offset in ``[0, stimulus_s)``. A trial presents
+set 0 together with set 1 if ``bit_1 = 1`` and set 2 if ``bit_2 = 1``; its class is
+``bit_1 XOR bit_2`` and output neuron ``class`` should answer. Trials come in random order, separated by random inter-trial
 intervals; all inputs fire as Poisson processes at ``background_Hz`` throughout.
 
 Error (SPEC §6): every output spike is wrong and gives an immediate ``-1`` impulse, except
@@ -37,13 +37,13 @@ class XorTask:
     Attributes
     ----------
     input_set : int array ``(n_in,)``
-        Set of every input neuron: 0 = T (reference), 1 = A, 2 = B.
+        Set of every input neuron: 0 (time reference), 1 or 2.
     offset_steps : int array ``(n_in,)``
         Firing offset of every input neuron after the trial onset.
     onset_steps : int array ``(n_trials,)``
         Stimulus onsets, increasing.
     patterns : int array ``(n_trials,)``
-        Pattern of each trial, 0..3: ``a = pattern // 2``, ``b = pattern % 2``.
+        Pattern of each trial, 0..3: ``bit_1 = pattern // 2``, ``bit_2 = pattern % 2``.
     window_steps : int
         Length of the window of opportunity.
     background_Hz : float
@@ -74,7 +74,7 @@ class XorTask:
 
     @property
     def labels(self) -> np.ndarray:
-        """Class of every trial, ``a XOR b`` (the output neuron that should fire)."""
+        """Class of every trial, ``bit_1 XOR bit_2`` (the output neuron that should fire)."""
         return (self.patterns // 2) ^ (self.patterns % 2)
 
     @property
@@ -83,8 +83,8 @@ class XorTask:
         return int(self.onset_steps[-1] + self.window_steps)
 
     def _active(self, pattern: int) -> np.ndarray:
-        a, b = pattern // 2, pattern % 2
-        return (self.input_set == 0) | ((self.input_set == 1) & bool(a)) | ((self.input_set == 2) & bool(b))
+        bit_1, bit_2 = pattern // 2, pattern % 2
+        return (self.input_set == 0) | ((self.input_set == 1) & bool(bit_1)) | ((self.input_set == 2) & bool(bit_2))
 
     def input_block(self, n0: int, n1: int) -> np.ndarray:
         """Input spikes of steps ``n0 .. n1-1`` ``(n1 - n0, n_in)``: background plus stimuli."""

@@ -205,12 +205,12 @@ def test_genn_traces_by_hand(run):
     e_out = tr["e_2"] / peak
     B = [1e3 * tr["W_1"][n // p.n_batch] if hops else net.feedback_matrices[0] for n in range(600)]
     e_hid = np.einsum("no,nol->nl", e_out, np.array(B))
-    lam = [filters.double_exp(dt_ms * p.beta_per_V * np.einsum("ni,nj->nij", tr[f"sigma_prime_{k + 1}"],
-                                                                tr[f"z_tilde_{k}"]), p.tau_rise_s, p.tau_decay_s, p.dt_s)
-           for k in range(2)]
+    elig = [filters.double_exp(dt_ms * p.beta_per_V * np.einsum("ni,nj->nij", tr[f"sigma_prime_{k + 1}"],
+                                                                 tr[f"z_tilde_{k}"]), p.tau_rise_s, p.tau_decay_s, p.dt_s)
+            for k in range(2)]
     assert rel_err(G["e_2"], e_out) < 1e-14
     assert rel_err(G["e_1"], e_hid) < 1e-12
-    assert rel_err(G["lambda_0"], lam[0]) < 1e-12 and rel_err(G["lambda_1"], lam[1]) < 1e-12
+    assert rel_err(G["lambda_0"], elig[0]) < 1e-12 and rel_err(G["lambda_1"], elig[1]) < 1e-12
     assert rel_err(G["U_tilde_1"], 1e3 * tr["U_tilde_1"]) < 1e-15
     assert rel_err(G["W_1"], 1e3 * tr["W_1"]) < 1e-15
     # m: per batch, Σ e_G λ_G - ρ_G w_mV zh^a equals k m

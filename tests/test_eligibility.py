@@ -98,23 +98,24 @@ def test_eligibility_is_kernel_of_hebbian_product(setup):
     _, zt = psp_traces(arriving, p)
     _, U_tilde = free_membrane(W, arriving, Params(theta_V=1.0))
     sp = surrogate_grad(U_tilde, p.theta_V, p.beta_per_V)
-    rise, lam = np.zeros((N_POST, N_PRE)), np.zeros((N_POST, N_PRE))
-    lams = []
+    elig_rise, elig = np.zeros((N_POST, N_PRE)), np.zeros((N_POST, N_PRE))
+    eligs = []
     for n in range(N_STEPS):
-        rise, lam = eligibility_step(rise, lam, sp[n], zt[n], p)
-        lams.append(lam)
+        elig_rise, elig = eligibility_step(elig_rise, elig, sp[n], zt[n], p)
+        eligs.append(elig)
     hebb = sp[:, :, None] * zt[:, None, :]
     expected = double_exp(hebb, p.tau_rise_s, p.tau_decay_s, p.dt_s)
-    np.testing.assert_allclose(np.array(lams), expected, rtol=1e-12, atol=1e-15)
-    assert np.array(lams).shape == (N_STEPS, N_POST, N_PRE)
+    np.testing.assert_allclose(np.array(eligs), expected, rtol=1e-12, atol=1e-15)
+    assert np.array(eligs).shape == (N_STEPS, N_POST, N_PRE)
 
 
 def test_eligibility_step_single_values():
     p = Params()
-    rise, lam = eligibility_step(np.zeros((2, 3)), np.zeros((2, 3)), np.array([1.0, 0.5]), np.array([1.0, 2.0, 0.0]), p)
-    c = p.dt_s / p.tau_decay_s
-    np.testing.assert_allclose(rise, [[1, 2, 0], [0.5, 1, 0]], rtol=1e-15)
-    np.testing.assert_allclose(lam, c * np.array([[1, 2, 0], [0.5, 1, 0]]), rtol=1e-15)
+    elig_rise, elig = eligibility_step(np.zeros((2, 3)), np.zeros((2, 3)), np.array([1.0, 0.5]),
+                                       np.array([1.0, 2.0, 0.0]), p)
+    rate_decay = p.dt_s / p.tau_decay_s
+    np.testing.assert_allclose(elig_rise, [[1, 2, 0], [0.5, 1, 0]], rtol=1e-15)
+    np.testing.assert_allclose(elig, rate_decay * np.array([[1, 2, 0], [0.5, 1, 0]]), rtol=1e-15)
 
 
 M0 = np.array([[1.0, 2.0], [3.0, 4.0]])
