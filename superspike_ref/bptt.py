@@ -1,4 +1,5 @@
-r"""Exact surrogate gradients by reverse mode (BPTT), to compare with SuperSpike (SPEC §2-§3; paper notes §3, §4.2).
+r"""Exact surrogate gradients by reverse mode (BPTT), to compare with SuperSpike (SPEC §2-§3;
+docs/paper.md §"The derivation" and §"What the hidden rule leaves out").
 
 SuperSpike's accumulator ``m_ij = Σ_n e_i[n] λ_ij[n]`` estimates a gradient of the discrete van
 Rossum loss of a window of ``T`` steps,
@@ -9,8 +10,8 @@ This module computes that gradient *exactly*, by hand-written reverse-mode accum
 adjoint method, backpropagation through time) in NumPy, through every layer and every step
 of SPEC §2, with the surrogate :math:`\partial S/\partial\tilde U := \sigma'(\tilde U)` (SPEC §3,
 the same function, including ``u_cut_V``). For the output layer the paper's rule *is* this
-gradient (SPEC §3, "Why exact"); for hidden layers it is an approximation (paper notes §4.2),
-and the functions here measure how good it is.
+gradient (SPEC §3, "Why exact"); for hidden layers it is an approximation (docs/paper.md
+§"What the hidden rule leaves out"), and the functions here measure how good it is.
 
 Model of one window (LIF layer ``l``, connection ``k = l - 1``, the per-step factors
 ``decay_syn = exp(-dt/τ_syn)`` and ``rate_mem = dt/τ_mem``, ``A_k[n] = S_{l-1}[n - n_d]``; before the

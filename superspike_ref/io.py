@@ -1,4 +1,4 @@
-"""Spike rasters in Auryn's ``.ras`` text format (paper_notes §11).
+"""Spike rasters in Auryn's ``.ras`` text format (docs/paper.md §"Reference data").
 
 One spike per line, ``time_s neuron_id``, separated by white space; blank lines and
 lines starting with ``#`` are ignored. Lines need not be in time order. A time ``t``

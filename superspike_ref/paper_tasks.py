@@ -2,7 +2,8 @@
 
 100 frozen Poisson inputs at 5 Hz over a 0.5 s cycle; the target is 5 spikes at 83, 166,
 249, 332 and 415 ms (:func:`~superspike_ref.tasks.paper_target_times_s`). The network is one
-output neuron with initial weights N(0, 0.05 V/√100) (paper notes §5.4).
+output neuron with initial weights N(0, 0.05 V/√100)
+(docs/paper.md §"Initial weights and bounds").
 """
 from __future__ import annotations
 
@@ -26,5 +27,6 @@ def fig2_task(rng: np.random.Generator, params: Params = Params(), n_in: int = 1
 
 
 def fig2_network(rng: np.random.Generator, params: Params = Params(), n_in: int = 100, **options) -> Network:
-    """One output neuron fed by ``n_in`` inputs, weights N(0, 0.05/√n_in) V (paper notes §5.4)."""
+    """One output neuron fed by ``n_in`` inputs, weights N(0, 0.05/√n_in) V
+    (docs/paper.md §"Initial weights and bounds")."""
     return Network.create((n_in, 1), rng, params, **options)

@@ -11,7 +11,7 @@ spikes of the correct neuron inside the window of opportunity (from stimulus ons
 ``window_s`` later). If the correct neuron did not spike in the window, a ``+1`` impulse
 is given once, at the window's last step. The impulses are then α-filtered like ``Ŝ - S``.
 
-Choices where the paper is silent (paper notes §9.8): sets of 34/33/33 neurons covering all
+Choices where the paper is silent (docs/paper.md §"The XOR task"): sets of 34/33/33 neurons covering all
 inputs, offsets ``U[0, 10 ms)``, inter-trial intervals ``U[100, 200] ms``, background on all
 inputs also during stimuli (``background_in_stimulus=False`` silences it there), window 25 ms
 (the 10 ms stimulus plus 15 ms).

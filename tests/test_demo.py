@@ -8,7 +8,7 @@ from superspike_ref import LiteralEngine
 
 
 def test_demo_initial_condition_is_silent():
-    """The paper requires no output spike in the first cycle (paper notes §9.6)."""
+    """The paper requires no output spike in the first cycle (docs/paper.md §"Initial weights and a silent start")."""
     rng = np.random.default_rng(DEMO_SEED)
     task = fig2_task(rng)
     result = LiteralEngine(fig2_network(rng), task).run(task.n_cycle, record=["S"])

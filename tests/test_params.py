@@ -29,7 +29,7 @@ def test_derived_step_counts_and_gamma():
     assert (p.n_ref, p.n_delay, p.n_batch) == (50, 8, 5000)
     assert all(isinstance(n, int) for n in (p.n_ref, p.n_delay, p.n_batch))
     assert p.gamma == pytest.approx(math.exp(-0.5 / 30.0), rel=1e-15)
-    assert round(p.gamma, 5) == 0.98347  # paper notes §10
+    assert round(p.gamma, 5) == 0.98347  # docs/paper.md §"Numbers to check against"
     assert p.decay(p.tau_syn_s) == math.exp(-1e-4 / 5e-3)
 
 

@@ -40,7 +40,7 @@ def test_regulariser_term_formula():
 
 
 def test_mean_z4_at_20_Hz_is_about_48_8():
-    """Paper notes §10 / Appendix A.4: ⟨z⁴⟩ at 20 Hz with τ_het = 100 ms ≈ 48.8 (Poisson spikes)."""
+    """Appendix A.4 (docs/paper.md §"Rate dependence"): ⟨z⁴⟩ at 20 Hz with τ_het = 100 ms ≈ 48.8 (Poisson spikes)."""
     p = Params()
     rng = np.random.default_rng(1)
     S = rng.random((200_000, 5)) < 20.0 * p.dt_s

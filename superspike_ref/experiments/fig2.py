@@ -1,4 +1,5 @@
-"""Paper Fig 2: one LIF neuron learns five precisely timed spikes (paper §4, paper notes §7.3).
+"""Paper Fig 2: one LIF neuron learns five precisely timed spikes (paper §4;
+docs/paper.md §"Fig 2: one neuron, five spike times").
 
 100 frozen Poisson inputs at 5 Hz over a 0.5 s cycle, the target spikes at 83, 166, 249,
 332 and 415 ms, initial weights N(0, 0.05 V/√100), redrawn until the output is silent in the

@@ -2,9 +2,10 @@
 
 Same input and target as Fig 2; 100 → 4 → 1 (and 100 → 8 → 1 with random feedback);
 initial weights redrawn until neither hidden nor output units spike in the first cycle
-(as the paper requires); RMaxProp r0 = 1e-3; 20 runs per condition, 800 s (paper notes §7.4,
-§9.7). Run ``i`` of every condition starts from the same weights; random feedback draws
-``B ~ N(0, 1)`` after them.
+(as the paper requires); RMaxProp r0 = 1e-3; 20 runs per condition, 800 s (docs/paper.md
+§"Figs 3 and 4: a hidden layer on the same task" and §"Schedules, burn-in and run lengths").
+Run ``i`` of every condition starts from the same weights; random feedback draws ``B ~ N(0, 1)``
+after them.
 
 The paper reports: hidden units fire by 40 s, the output is refined by 250 s, no striking
 difference between feedback types, and the few complete failures happen when all feedback

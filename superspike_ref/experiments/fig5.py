@@ -1,4 +1,5 @@
-"""Paper Fig 5: the spiking XOR with a window of opportunity (paper §4.1, paper notes §7.5, §9.8).
+"""Paper Fig 5: the spiking XOR with a window of opportunity (paper §4.1;
+docs/paper.md §"Fig 5: the spiking XOR" and §"The XOR task").
 
 100 inputs in three sets (a time reference and two stimulus sets) with fixed random firing offsets in a 10 ms
 window, 4 Hz background, random inter-trial intervals of 100-200 ms, 4 hidden units and 2

@@ -6,7 +6,7 @@ hidden → 100 outputs. The target is the package's own picture
 dark pixel at 50 ms per column, jittered by U[0, 16.7 ms) as the paper's Auryn-logo target
 (:func:`~superspike_ref.tasks.picture_raster`). Initial weights N(0, 0.05/√n_pre), RMaxProp
 r0 = 1e-3, two cycles of burn-in (weights frozen, RMaxProp's v warms up), the rate ×0.1 from
-400 s and ×0.01 from 800 s (paper notes §9.7), 286 cycles ≈ 1001 s.
+400 s and ×0.01 from 800 s (docs/paper.md §"Schedules, burn-in and run lengths"), 286 cycles ≈ 1001 s.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ COLUMN_S = 0.05
 JITTER_S = COLUMN_S / 3
 """Jitter range of the target spikes, U[0, 16.7 ms) as in the paper's target file."""
 FINAL_CYCLES = 14
-"""Cycles at the end (49 s) over which final numbers are averaged (paper notes §9.9: the last ~50 s)."""
+"""Cycles at the end (49 s) over which final numbers are averaged: the last ~50 s (docs/paper.md
+§"Hidden sizes and final numbers for Figs 6 to 8")."""
 
 
 def make_task(size: dict, seed: int, params: Params) -> tuple[CyclicTask, np.ndarray]:

@@ -1,9 +1,9 @@
 """The original code's picture task: a domed building (after Oxford's Radcliffe Camera) as a spike raster.
 
-Not a paper figure: the public C++ code (paper notes §7.9) ships this task instead. 200 frozen
-Poisson inputs at 5 Hz over a 1.89 s cycle → 256 hidden → 200 outputs; the target is
-:func:`~superspike_ref.tasks.draw_building` (200 × 189) with one spike per dark pixel at
-10 ms per column, jittered by U[0, 10 ms) (:func:`~superspike_ref.tasks.picture_raster`).
+Not a paper figure: the public C++ code ships this task instead (docs/paper.md §"The picture task of
+the original code"). 200 frozen Poisson inputs at 5 Hz over a 1.89 s cycle → 256 hidden → 200
+outputs; the target is :func:`~superspike_ref.tasks.draw_building` (200 × 189) with one spike per
+dark pixel at 10 ms per column, jittered by U[0, 10 ms) (:func:`~superspike_ref.tasks.picture_raster`).
 Initial weights w0 = 0.05, RMaxProp r0 = 1e-3, ε = 1e-12, 20 s burn-in (weights frozen), the
 rate ×0.1 from 400 s (non-cumulative, SPEC §4), 600 cycles ≈ 1134 s.
 
