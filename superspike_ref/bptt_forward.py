@@ -77,7 +77,7 @@ class WindowState:
         return cls(
             lif=tuple(LIFState(I_V=s.I_V.copy(), U_V=s.U_V.copy(), r=s.r.copy()) for s in state.lif),
             history=tuple(syn.delay[slots].astype(float) for syn in state.synapses),
-            err_rise=np.array(state.error.rise, dtype=float),
+            err_rise=np.array(state.error.err_rise, dtype=float),
             err=np.array(state.error.e, dtype=float),
         )
 

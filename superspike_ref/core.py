@@ -65,9 +65,9 @@ class SynapseState:
 
 @dataclass(frozen=True)
 class ErrorState:
-    """Output error after a step: first stage ``rise`` and error ``e``, arrays ``(n_out,)``."""
+    """Output error after a step: first stage ``err_rise`` and error ``e``, arrays ``(n_out,)``."""
 
-    rise: np.ndarray
+    err_rise: np.ndarray
     e: np.ndarray
 
 
@@ -193,15 +193,14 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -
         delay, arriving = delay_step(syn.delay, pre, n)                                   # §2: A[n] = S_pre[n - n_d]
         z, z_tilde = psp_trace_step(syn.z, syn.z_tilde, arriving, p)                      # §3: z̃ = ε * A (eq. 2.5)
         neuron, u_tilde, spikes = lif_step(state.lif[k], w @ arriving, p)                 # §2 (a)-(e): eqs 3.1-3.2
-        sp = surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V)                  # §3: σ′(Ũ), eq. 2.3
-        elig_rise, elig = eligibility_step(syn.elig_rise, syn.elig, sp, z_tilde, p)       # §3: λ = α * (σ′ z̃), eq. 2.5
+        sigma_prime.append(surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V))  # §3: σ′(Ũ), eq. 2.3
+        elig_rise, elig = eligibility_step(syn.elig_rise, syn.elig, sigma_prime[-1], z_tilde, p)  # §3: λ = α * (σ′ z̃), eq. 2.5
         lif.append(neuron)
         synapses.append(SynapseState(delay, z, z_tilde, elig_rise, elig))
         U_tilde.append(u_tilde)
         S.append(spikes)
-        sigma_prime.append(sp)
         pre = spikes                                                                      # feeds the next layer
-    err_rise, e_out = error_step(state.error.rise, state.error.e, error_impulses(S[-1]), p)  # §3: e = α * (Ŝ - S), eq. 2.1
+    err_rise, e_out = error_step(state.error.err_rise, state.error.e, error_impulses(S[-1]), p)  # §3: e = α * (Ŝ - S), eq. 2.1
     errors = hidden_errors(e_out, state.weights, network.feedback, network.feedback_matrices) + [e_out]  # §3: Bᵀe, §3.3.4
     zh = tuple(het_trace_step(h, S[k], p) if p.rho > 0 else h for k, h in enumerate(state.zh))  # §3: zh, eq. 3.5
     hidden = [(state.weights[k], zh[k]) for k in range(n_conn - 1)] + [(None, None)]  # w, zh into hidden layers
@@ -232,11 +231,11 @@ def update_weights(network, weights, m, v, n: int) -> tuple:
     """
     p = network.params
     t_s = n * p.dt_s
-    rate = learning_rate(t_s, p.r0, network.schedule)
+    r_t = learning_rate(t_s, p.r0, network.schedule)
     weights, v = list(weights), list(v)
     for k in range(network.n_connections):
         if network.plastic[k]:
-            weights[k], v[k] = optimizer_step(network.optimizer, weights[k], m[k], v[k], p.n_batch, rate, p,
+            weights[k], v[k] = optimizer_step(network.optimizer, weights[k], m[k], v[k], p.n_batch, r_t, p,
                                               frozen=t_s < network.t_burn_s)
         check_finite_state(n, k, (("m", m[k]), ("v", v[k]), ("W", weights[k])))  # a NaN would never go away
     return tuple(weights), tuple(np.zeros_like(x) for x in m), tuple(v)

@@ -47,7 +47,7 @@ __all__ = ["Network", "init_weights", "LiteralEngine", "RunResult", "concat_resu
 
 
 def init_weights(layers, rng: np.random.Generator, w0_V: float = 0.05, params: Params = Params()) -> tuple:
-    """Initial weights ``W_k ~ N(0, w0_V / sqrt(n_pre))`` clipped to the bounds (paper notes §5.4).
+    """Initial weights ``W_k ~ N(0, w0_V / sqrt(n_pre))`` clipped to the bounds (docs/paper.md §"Initial weights and bounds").
 
     Drawn from ``rng`` connection by connection, each as one ``(n_post, n_pre)`` array.
     """
@@ -292,7 +292,7 @@ class LiteralEngine:
     elig_rise = _state_view("First stages of the eligibility traces.", lambda s: [x.elig_rise for x in s.synapses])
     elig = _state_view("Eligibility traces ``λ_k``.", lambda s: [x.elig for x in s.synapses])
     zh = _state_view("Heterosynaptic traces of the hidden layers.", lambda s: list(s.zh))
-    err_rise = _state_view("First stage of the output error.", lambda s: s.error.rise)
+    err_rise = _state_view("First stage of the output error.", lambda s: s.error.err_rise)
     err = _state_view("Output error ``e``.", lambda s: s.error.e)
 
     _STATE = ("step_index", "weights", "v", "m", "z", "z_tilde", "elig_rise", "elig", "err_rise", "err", "zh",
