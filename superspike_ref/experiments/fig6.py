@@ -1,4 +1,5 @@
-"""Paper Fig 6: a complex spatiotemporal pattern learned with symmetric feedback (paper §4.2, notes §7.6).
+"""Paper Fig 6: a complex spatiotemporal pattern learned with symmetric feedback (paper §4.2;
+docs/paper.md §"Fig 6").
 
 The task (100 → ``n_h`` → 100, a 3.5 s picture target), its learning-rate schedule and the final
 numbers are shared with Figs 7 and 8 (:mod:`~superspike_ref.experiments.fig678`).

@@ -1,4 +1,4 @@
-"""Paper Fig 7: feedback types, hidden-layer size and ablations on the Fig 6 task (paper §4.2, notes §7.7).
+"""Paper Fig 7: feedback types, hidden-layer size and ablations on the Fig 6 task (paper §4.2; docs/paper.md §"Fig 7").
 
 Task, initialisation and schedule as in :mod:`~superspike_ref.experiments.fig678` (1001 s, rate
 ×0.1 from 400 s and ×0.01 from 800 s, two cycles of burn-in). Conditions:

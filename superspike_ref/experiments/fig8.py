@@ -1,4 +1,5 @@
-"""Paper Fig 8 (Appendix): the heterosynaptic regulariser's strength ρ and exponent a (notes §7.8).
+"""Paper Fig 8 (Appendix): the heterosynaptic regulariser's strength ρ and exponent a
+(docs/paper.md §"Fig 8").
 
 The Fig 7 task with random feedback, ``n_h = 256`` and r0 = 1e-3 (same schedule and burn-in);
 the regulariser ``-ρ w_ij z_i^a`` on the hidden weights for every ρ of a log grid and every

@@ -5,7 +5,8 @@ and after at most ``max_segment_steps`` steps). Each segment is the forward pass
 (:mod:`.forward`, :mod:`.lif`), then the learning accumulation (:mod:`.learning`), then the
 recording and learning curves (:mod:`.recording`), handed to the run shell that the literal
 engine uses too (:class:`~superspike_ref.recording.RunShell`); at batch ends every network gets
-the literal engine's update (:func:`~superspike_ref.core.update_weights`). See the package docstring (:mod:`superspike_ref.fast`) for why this is exact.
+the literal engine's update (:func:`~superspike_ref.core.update_weights`). See the package
+docstring (:mod:`superspike_ref.fast`) for why this is exact.
 """
 from __future__ import annotations
 

@@ -171,20 +171,21 @@ def first_order(x, decay: float, gain: float = 1.0, y0=None, block: int = BLOCK_
     return _blocked(x, L, _cached(("T1", decay, gain, L), make), states, y0 is not None)
 
 
-def _two_stage_states(ends, a: float, c: float, L: int, p0, q0):
+def _two_stage_states(ends, decay_rise: float, rate_decay: float, L: int, rise0, out0):
     """States ``(p_b, q_b)`` ``(n_blocks, 2, width)`` entering each block of the kernel's recurrences.
 
     ``ends[:, 0]`` and ``ends[:, 1]`` are the block's own ``p`` and ``q`` at its end;
-    ``p_{b+1} = a^L p_b + p_end[b]`` and ``q_{b+1} = q^L q_b + a K[L-1] p_b + q_end[b]``.
+    ``p_{b+1} = a^L p_b + p_end[b]`` and ``q_{b+1} = q^L q_b + a K[L-1] p_b + q_end[b]``
+    (``a = decay_rise``, ``q = 1 - rate_decay``); ``rise0``, ``out0`` are ``p``, ``q`` before the first block.
     """
     n_blocks, _, width = ends.shape
     s = np.empty((n_blocks, 2, width))
-    s[0, 0] = 0.0 if p0 is None else p0
-    s[0, 1] = 0.0 if q0 is None else q0
+    s[0, 0] = 0.0 if rise0 is None else rise0
+    s[0, 1] = 0.0 if out0 is None else out0
     if n_blocks > 1:
-        K_last = kernel_sequence(L, a, c)[-1]
-        s[1:, 0] = _scan(ends[:-1, 0], a**L, p0)
-        s[1:, 1] = _scan(ends[:-1, 1] + (a * K_last) * s[:-1, 0], (1.0 - c) ** L, q0)
+        K_last = kernel_sequence(L, decay_rise, rate_decay)[-1]
+        s[1:, 0] = _scan(ends[:-1, 0], decay_rise**L, rise0)
+        s[1:, 1] = _scan(ends[:-1, 1] + (decay_rise * K_last) * s[:-1, 0], (1.0 - rate_decay) ** L, out0)
     return s
 
 
@@ -213,7 +214,7 @@ def _flat_state(s, tail, width):
     return None if s is None else np.broadcast_to(np.asarray(s, dtype=float), tail).reshape(width)
 
 
-def _kernel_matrices(a: float, c: float, L: int, adjoint: bool):
+def _kernel_matrices(decay_rise: float, rate_decay: float, L: int, adjoint: bool):
     """Matrices of the blocked kernel filter (cached): ``M``, the end rows and the carry response.
 
     Causal: ``M[i, j] = K[i-j]``; end rows ``a^(L-1-j)`` (first stage) and ``K[L-1-j]``
@@ -223,41 +224,41 @@ def _kernel_matrices(a: float, c: float, L: int, adjoint: bool):
     """
 
     def make():
-        K = kernel_sequence(L, a, c)
-        q = 1.0 - c
+        K = kernel_sequence(L, decay_rise, rate_decay)
+        keep_decay = 1.0 - rate_decay
         lag = np.arange(L)[:, None] - np.arange(L)[None, :]
         if adjoint:
             lag = -lag
         M = np.where(lag >= 0, K[np.maximum(lag, 0)], 0.0)
         j = np.arange(L)
         if adjoint:
-            ends = np.stack([a ** j.astype(float), K])
-            carry = np.stack([a * K[::-1], q ** (L - j).astype(float)], axis=1)
+            ends = np.stack([decay_rise ** j.astype(float), K])
+            carry = np.stack([decay_rise * K[::-1], keep_decay ** (L - j).astype(float)], axis=1)
         else:
-            ends = np.stack([a ** (L - 1 - j).astype(float), K[::-1]])
-            carry = np.stack([a * K, q ** (j + 1).astype(float)], axis=1)
+            ends = np.stack([decay_rise ** (L - 1 - j).astype(float), K[::-1]])
+            carry = np.stack([decay_rise * K, keep_decay ** (j + 1).astype(float)], axis=1)
         return M, ends, carry, np.hstack([M, carry])
 
-    return _cached(("K", a, c, L, adjoint), make)
+    return _cached(("K", decay_rise, rate_decay, L, adjoint), make)
 
 
-def kernel_filter(x, decay_rise: float, rate_decay: float, p0=None, q0=None, block: int = BLOCK_STEPS) -> np.ndarray:
+def kernel_filter(x, decay_rise: float, rate_decay: float, rise0=None, out0=None, block: int = BLOCK_STEPS) -> np.ndarray:
     r"""The kernel ``K`` along axis 0: ``p[n] = a p[n-1] + x[n]``, ``q[n] = q[n-1] + c (p[n] - q[n-1])``.
 
-    ``a = decay_rise``, ``c = rate_decay``; ``p0``, ``q0`` are the states before the first
-    step. Returns ``q`` (the filtered sequence) with the shape of ``x``; the first stage's
-    final state is :func:`end_state` ``(x, a, p0)``.
+    ``a = decay_rise``, ``c = rate_decay``; ``rise0``, ``out0`` are the states ``p``, ``q``
+    before the first step. Returns ``q`` (the filtered sequence) with the shape of ``x``; the
+    first stage's final state is :func:`end_state` ``(x, decay_rise, rise0)``.
     """
     x = np.asarray(x)
     n_steps, tail = x.shape[0], x.shape[1:]
     if n_steps == 0:
         return np.zeros(x.shape)
-    a, c = decay_rise, rate_decay
     L = min(block, n_steps)
     width = int(np.prod(tail, dtype=np.int64))
-    p0, q0 = _flat_state(p0, tail, width), _flat_state(q0, tail, width)
-    return _blocked(x, L, _kernel_matrices(a, c, L, adjoint=False), lambda e: _two_stage_states(e, a, c, L, p0, q0),
-                    p0 is not None or q0 is not None)
+    rise0, out0 = _flat_state(rise0, tail, width), _flat_state(out0, tail, width)
+    states = lambda ends: _two_stage_states(ends, decay_rise, rate_decay, L, rise0, out0)  # noqa: E731
+    return _blocked(x, L, _kernel_matrices(decay_rise, rate_decay, L, adjoint=False), states,
+                    rise0 is not None or out0 is not None)
 
 
 def kernel_filter_adjoint(x, decay_rise: float, rate_decay: float, block: int = BLOCK_STEPS) -> np.ndarray:
@@ -273,13 +274,13 @@ def kernel_filter_adjoint(x, decay_rise: float, rate_decay: float, block: int = 
     n_steps = x.shape[0]
     if n_steps == 0:
         return np.zeros(x.shape)
-    a, c = decay_rise, rate_decay
     L = min(block, n_steps)
-    return _blocked(x, L, _kernel_matrices(a, c, L, adjoint=True), _adjoint_states(a, c, L), False)
+    matrices = _kernel_matrices(decay_rise, rate_decay, L, adjoint=True)
+    return _blocked(x, L, matrices, _adjoint_states(decay_rise, rate_decay, L), False)
 
 
-def _adjoint_states(a: float, c: float, L: int):
-    return lambda ends: _two_stage_states(ends[::-1], a, c, L, None, None)[::-1]
+def _adjoint_states(decay_rise: float, rate_decay: float, L: int):
+    return lambda ends: _two_stage_states(ends[::-1], decay_rise, rate_decay, L, None, None)[::-1]
 
 
 def kernel_adjoint_blocked(xa: np.ndarray, L: int, decay_rise: float, rate_decay: float, extra_rows=None):
@@ -289,8 +290,8 @@ def kernel_adjoint_blocked(xa: np.ndarray, L: int, decay_rise: float, rate_decay
     extra per-block weighted sums ``extra_rows @ x_b`` in the same pass. Overwrites the state
     rows of ``xa``. Returns ``(y, extra)`` with ``y`` ``(n_blocks * L, width)``.
     """
-    a, c = decay_rise, rate_decay
-    return _apply(xa, L, _kernel_matrices(a, c, L, adjoint=True), _adjoint_states(a, c, L), extra_rows)
+    matrices = _kernel_matrices(decay_rise, rate_decay, L, adjoint=True)
+    return _apply(xa, L, matrices, _adjoint_states(decay_rise, rate_decay, L), extra_rows)
 
 
 def end_state(x, decay: float, y0=None) -> np.ndarray:
