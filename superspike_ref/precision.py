@@ -19,7 +19,7 @@ key                :math:`c_k`
 =================  ==================================================================================
 ``z``              :math:`N_{syn}`
 ``z_tilde``        :math:`c_z + N_{mem}`
-``I``              :math:`1 + c_z + n_{pre}` (float32 weights, the trace, a sum of :math:`n_{pre}` terms)
+``I``              :math:`c_w + c_z + n_{pre}` (the weights, the trace, a sum of :math:`n_{pre}` terms)
 ``U_tilde``        :math:`N_{mem} + c_I`
 ``sigma_prime``    :math:`2\beta\max(|u_{rest}|, |\vartheta|)\,c_U` (:math:`|\delta\sigma'| \le 2\beta|\delta\tilde U|\,\sigma'`)
 ``lambda``         :math:`c_{\sigma'} + c_{\tilde z} + N_{rise} + N_{decay}`
@@ -30,6 +30,10 @@ key                :math:`c_k`
 ``W``              :math:`1 + 2 n_{upd} + (2 c_m + 5)\,\sum_j \max|\Delta W_j| / \max|W|`
 =================  ==================================================================================
 
+:math:`c_w` is the weights' error: 1 (stored in float32) before the first update; after update
+``j`` the candidate's own weight error, measured, at least 1 and at most the loop-free
+:math:`c_W` (:func:`float32_step_coefficients`), because the learning loop
+(σ′ → λ → m → W → I) has a worst-case gain far above 1 and no useful a-priori bound.
 Relative errors pass from one stage to the next with unit gain, except into σ′, which reads
 the absolute error of ``Ũ`` (amplified by :math:`2\beta|\tilde U| \approx 120`). Spikes are
 compared exactly in every tier. ``docs/validation.md`` ("Precision tiers") derives
@@ -44,7 +48,7 @@ import numpy as np
 from .recording import key_stage
 
 __all__ = ["PRECISIONS", "UNIT_ROUNDOFF", "FLOAT64_RTOL", "FLOAT64_ATOL_SCALE", "check_tolerance_args",
-           "float32_coefficients", "key_tolerances"]
+           "float32_coefficients", "float32_step_coefficients", "key_tolerances"]
 
 PRECISIONS = ("float64", "float32")
 """The precision tiers of :func:`~superspike_ref.validation.validate`."""
@@ -84,7 +88,7 @@ def _weight_coefficient(c_m: float, weights: np.ndarray) -> float:
     return 1 + 2 * n_upd + ((2 * c_m + 5) * steps / scale if scale > 0 else 0.0)
 
 
-def float32_coefficients(params, layers, feedback: str, weights: dict) -> dict:
+def float32_coefficients(params, layers, feedback: str, weights: dict, weight_error=None) -> dict:
     r"""The float32 tier's :math:`c_k` of every SPEC §9 key of a network (module docstring).
 
     Parameters
@@ -96,6 +100,10 @@ def float32_coefficients(params, layers, feedback: str, weights: dict) -> dict:
     weights : dict
         The reference's weight traces ``W_k`` ``(n_upd + 1, n_post, n_pre)``: the size of their
         updates enters :math:`c_W`.
+    weight_error : dict or None
+        :math:`c_w` of the weights the forward pass uses, per connection ``k`` (the ``1`` of
+        :math:`c_I`): 1 (default) for weights as stored, more after updates
+        (:func:`float32_step_coefficients`).
 
     Returns
     -------
@@ -109,7 +117,7 @@ def float32_coefficients(params, layers, feedback: str, weights: dict) -> dict:
     c_zt = c_z + N["mem"]
     c = {}
     for l in range(1, L + 1):
-        c_I = 1 + c_z + layers[l - 1]
+        c_I = (weight_error or {}).get(l - 1, 1.0) + c_z + layers[l - 1]
         c_U = N["mem"] + c_I
         c.update({f"z_{l - 1}": c_z, f"z_tilde_{l - 1}": c_zt, f"I_{l}": c_I, f"U_tilde_{l}": c_U,
                   f"sigma_prime_{l}": 2 * p.beta_per_V * max(abs(p.u_rest_V), abs(p.theta_V)) * c_U})
@@ -128,10 +136,65 @@ def float32_coefficients(params, layers, feedback: str, weights: dict) -> dict:
     return c
 
 
+def _measured_weight_error(reference: np.ndarray, candidate, cap: float) -> np.ndarray:
+    """``c_w`` after each update ``(n_upd + 1,)``: the candidate's weight error in units of ``u max|W|``, in ``[1, cap]``.
+
+    1 throughout if the candidate has no usable weights (None); ``cap`` where it is not finite.
+    """
+    if candidate is None:
+        return np.ones(reference.shape[0])
+    scale = UNIT_ROUNDOFF["float32"] * max(float(np.max(np.abs(reference))), np.finfo(float).tiny)
+    error = np.max(np.abs(np.asarray(candidate, dtype=float) - reference).reshape(reference.shape[0], -1), axis=1)
+    return np.clip(np.where(np.isfinite(error), error / scale, cap), 1.0, cap)
+
+
+def float32_step_coefficients(params, layers, feedback: str, weights: dict, candidate_weights: dict,
+                              n_steps: int) -> dict:
+    r"""The float32 tier's :math:`c_k` with the learning loop: per step for traces, largest for ``W`` and ``v``.
+
+    The weights that batch ``j`` (steps ``j n_b .. (j+1) n_b - 1``) runs with carry the error of
+    the candidate's own weights ``W_k[j]``, measured in units of :math:`u\max|W_k|`, at least 1
+    (storage) and at most :math:`c_W` of the loop-free model: the forward keys of that batch get
+    :func:`float32_coefficients` with this ``weight_error``. A bug visible before the first update
+    is therefore held to the loop-free tolerance; ``W`` and ``v`` always are (so that the
+    candidate's weights never widen their own tolerance).
+
+    Parameters
+    ----------
+    params, layers, feedback, weights
+        As for :func:`float32_coefficients`.
+    candidate_weights : dict
+        The candidate's ``W_k`` where usable (the reference's shape); a missing key counts as 1.
+    n_steps : int
+
+    Returns
+    -------
+    dict
+        Per key a float, or an array ``(n_steps,)`` for a per-step trace whose :math:`c_k` changes
+        after an update.
+    """
+    loop_free = float32_coefficients(params, layers, feedback, weights)
+    L, n_upd = len(layers) - 1, weights["W_0"].shape[0] - 1
+    measured = [_measured_weight_error(weights[f"W_{k}"], candidate_weights.get(f"W_{k}"), loop_free[f"W_{k}"])
+                for k in range(L)]
+    per_update = [float32_coefficients(params, layers, feedback, weights, {k: measured[k][j] for k in range(L)})
+                  for j in range(n_upd + 1)]
+    batch = np.minimum(np.arange(n_steps) // params.n_batch, n_upd)
+    out = {}
+    for key in loop_free:
+        values = np.array([c[key] for c in per_update])
+        if key_stage(key) in ("W", "v"):                # judged by the model alone, never by the candidate
+            out[key] = loop_free[key]
+        else:
+            out[key] = float(values[0]) if np.all(values == values[0]) else values[batch]
+    return out
+
+
 def key_tolerances(keys, precision: str = "float64", rtol=None, atol_scale=None, coefficients=None) -> dict:
     """``(rtol, atol_scale)`` of every key of ``keys`` in a tier, with the overrides applied to every key.
 
-    ``coefficients`` (:func:`float32_coefficients`) are needed for the float32 tier unless both
+    ``coefficients`` (:func:`float32_step_coefficients`; a value may be an array per step) are
+    needed for the float32 tier unless both
     overrides are given (``ValueError`` otherwise); spike keys get ``(0, 0)`` there (they are
     compared exactly in every tier anyway).
     """

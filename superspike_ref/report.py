@@ -132,7 +132,7 @@ class Report:
             "tolerance": {"spikes": "exact", "precision": self.precision,
                           "unit_roundoff": UNIT_ROUNDOFF[self.precision], "rtol": self.rtol,
                           "atol_scale": self.atol_scale,
-                          "per_key": {k: {"rtol": r, "atol_scale": a} for k, (r, a) in (self.tolerances or {}).items()}},
+                          "per_key": {k: _tolerance_entry(*t) for k, t in (self.tolerances or {}).items()}},
             "n_keys": len(self.results),
             "n_failed": sum(not r.ok for r in self.results),
             "first_failure": None if self.first_failure is None else self.first_failure.to_dict(),
@@ -206,7 +206,8 @@ class Report:
             status += "   <== first wrong"
         if self._per_key:
             rtol, atol = (self.tolerances or {}).get(r.key, (self.rtol, self.atol_scale))
-            tol = "exact" if r.stage == "S" else f"{rtol:.1e}" if rtol == atol else f"{rtol:.1e}, {atol:.1e}"
+            same = np.array_equal(rtol, atol)
+            tol = "exact" if r.stage == "S" else _span(rtol) if same else f"{_span(rtol)}, {_span(atol)}"
             return (r.stage, r.key, shape) + nums + (tol, status)
         return (r.stage, r.key, shape) + nums + (status,)
 
@@ -250,6 +251,20 @@ class Report:
         return self.format_table()
 
 
+def _span(tolerance) -> str:
+    """A tolerance for the table: ``1.1e-03``, or ``3.3e-06..2.6e-05`` if it changes from step to step."""
+    low, high = float(np.min(tolerance)), float(np.max(tolerance))
+    return f"{low:.1e}" if low == high else f"{low:.1e}..{high:.1e}"
+
+
+def _tolerance_entry(rtol, atol_scale) -> dict:
+    """A key's tolerance for JSON: the largest ``rtol`` and ``atol_scale``, and the smallest if they change by step."""
+    entry = {"rtol": float(np.max(rtol)), "atol_scale": float(np.max(atol_scale))}
+    if np.ndim(rtol) or np.ndim(atol_scale):
+        entry.update(rtol_min=float(np.min(rtol)), atol_scale_min=float(np.min(atol_scale)))
+    return entry
+
+
 def _key_rank(key: str, n_layers: int) -> int:
     """Position of ``key`` in the order in which one step of the derivation computes it."""
     stage = key_stage(key)
@@ -274,8 +289,9 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     """Compare one key (SPEC §9 tolerance) and locate its first out-of-tolerance element.
 
     Spikes (bool ``expected``) must match exactly; floats pass where
-    ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``n_batch`` turns
-    the update index of ``W``/``v`` into a time step.
+    ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``rtol`` and
+    ``atol_scale`` are numbers, or arrays ``(n_steps,)`` with one value per step (axis 0).
+    ``n_batch`` turns the update index of ``W``/``v`` into a time step.
     """
     stage = key_stage(key)
     exp = np.asarray(expected)
@@ -288,7 +304,8 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     cand, problem = _as_comparable(cand, exp)
     if problem is not None:
         return KeyResult(key, stage, False, exp.shape, problem=problem, converter=converter)
-    bad, diff, rel = _tolerance(cand, exp, rtol, atol_scale)
+    per_step = [np.reshape(t, np.shape(t) + (1,) * (exp.ndim - 1)) if np.ndim(t) else t for t in (rtol, atol_scale)]
+    bad, diff, rel = _tolerance(cand, exp, *per_step)
     n_bad = int(np.count_nonzero(bad))
     first_step = first_index = e_val = c_val = None
     if n_bad:

@@ -42,7 +42,7 @@ from .cases import (
 from .csv_mirror import read_csv_array, read_csv_dir, write_csv_array, write_csv_dir
 from .files import load_npz, read_json, save_npz
 from .network import LiteralEngine
-from .precision import check_tolerance_args, float32_coefficients, key_tolerances
+from .precision import check_tolerance_args, float32_step_coefficients, key_tolerances
 from .report import (
     STAGES,
     KeyResult,
@@ -167,8 +167,10 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         The precision tier (:mod:`superspike_ref.precision`). ``"float64"`` (default) is SPEC §9's
         ``rtol = 1e-9``, ``atol_scale = 1e-10`` for every key; ``"float32"`` gives each key
         :math:`c_k u` with :math:`u = 2^{-24}` and :math:`c_k` from the error model of
-        ``docs/validation.md`` ("Precision tiers"); it needs a SPEC §9 case unless both
-        overrides are given. Spikes must match exactly in every tier.
+        ``docs/validation.md`` ("Precision tiers"; after an update the forward keys also carry
+        the candidate's measured weight error, so their tolerance may change per step); it
+        needs a SPEC §9 case unless both overrides are given. Spikes must match exactly in
+        every tier.
 
     Returns
     -------
@@ -194,7 +196,9 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
 
 
 def _shared(tolerances: dict) -> tuple:
-    """``(rtol, atol_scale)`` if every key has the same, else ``(None, None)``."""
+    """``(rtol, atol_scale)`` if every key has the same (scalars), else ``(None, None)``."""
+    if any(np.ndim(t) for pair in tolerances.values() for t in pair):
+        return None, None
     values = set(tolerances.values())
     return values.pop() if len(values) == 1 else (None, None)
 
@@ -207,9 +211,7 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
     L = len(case.network.layers) - 1
     expected = _reference_traces(case, extra_record=("W",))
     weights = [expected[f"W_{k}"] for k in range(L)]
-    net = case.network
-    coefficients = (float32_coefficients(net.params, net.layers, net.feedback, expected)
-                    if tier[0] == "float32" else None)
+    reference_weights = {f"W_{k}": w for k, w in enumerate(weights)}
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
     skip = _check_skip(skip, expected, case_dir)
@@ -218,6 +220,11 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
 
     skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
     accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L)) for k in expected}
+    coefficients = None
+    if tier[0] == "float32":                           # the candidate's weights, where comparable, enter c_I
+        usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}
+        coefficients = float32_step_coefficients(case.network.params, case.network.layers, case.network.feedback,
+                                                 reference_weights, usable, case.n_steps)
     tolerances = key_tolerances([k for k in _table_order(expected) if k not in skipped], *tier, coefficients)
     results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], *tolerances[key],
                            n_batch=case.network.params.n_batch, converter=accuracy[key])
