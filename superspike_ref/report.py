@@ -92,8 +92,9 @@ class Report:
     key has a first step.
 
     ``precision`` is the tier (:mod:`superspike_ref.precision`) and ``tolerances`` the
-    ``(rtol, atol_scale)`` each compared key was held to; ``rtol`` and ``atol_scale`` are the
-    values shared by every key, or None when the tier gives each key its own.
+    ``(rtol, atol_scale)`` each compared key was held to (numbers, or arrays ``(n_steps,)`` where
+    they change from step to step); ``rtol`` and ``atol_scale`` are the values shared by every
+    key, or None when the tier gives each key its own.
     """
 
     case: str

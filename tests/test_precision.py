@@ -242,6 +242,9 @@ def test_the_weights_error_widens_the_next_batches_only_and_never_w_itself():
     cap = float32_coefficients(net.params, net.layers, net.feedback, load_npz(CASES / name / "expected.npz"),
                                {0: coefficients(name)["W_0"]})["U_tilde_1"]
     assert np.all(wrong.tolerances["U_tilde_1"][0][after] == cap * UNIT_ROUNDOFF["float32"])  # capped at c_W
+    entry = wrong.to_dict()["tolerance"]["per_key"]["U_tilde_1"]
+    assert entry["rtol_min"] == honest.tolerances["U_tilde_1"][0][0] and entry["rtol"] == cap * UNIT_ROUNDOFF["float32"]
+    assert re.search(r"^U_tilde +U_tilde_1 .* \d\.\de-06\.\.\d\.\de-0\d  ok$", wrong.format_table(), re.M)
 
 
 def test_a_per_step_tolerance_applies_step_by_step():
