@@ -63,12 +63,26 @@ def _run_case(args) -> int:
     return 0
 
 
+def _option_number(option: str, text: str | None) -> float | None:
+    """The number an option was given (None if it was not); ``ValueError`` naming the option otherwise."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{option} must be a finite number >= 0, got {text!r}") from None
+
+
 def _validate(args) -> int:
+    from .precision import check_tolerance_args
     from .validation import validate
 
+    tier = (args.precision, _option_number("--rtol", args.rtol), _option_number("--atol-scale", args.atol_scale))
+    check_tolerance_args(*tier, cli=True)
     if (Path(args.against) / "case.json").is_file():
         _check_recording_fits(args.against, ("W",), args.max_memory)
-    report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or ())
+    report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or (),
+                      precision=tier[0], rtol=tier[1], atol_scale=tier[2])
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.ok else 1
 
@@ -122,6 +136,33 @@ def _memory_size(text: str) -> int:
     return int(value * scale)
 
 
+def _add_validate(sub, parents) -> None:
+    """The ``validate`` command and its options (SPEC §9; the precision tiers of :mod:`superspike_ref.precision`)."""
+    val = sub.add_parser("validate", parents=parents,
+                         help="compare your implementation's traces with the reference, stage by stage",
+                         description="Run the reference on a case and compare a candidate's traces (SPEC §9). "
+                                     "Exit status 0 if every key passes, 1 if one fails, 2 for usage or format errors.")
+    val.add_argument("candidate", help="your traces: a .npz with SPEC §9 keys, or a directory of <key>.csv files")
+    val.add_argument("--against", required=True, metavar="CASE_DIR",
+                     help="a case directory (case.json + arrays.npz) or a golden-vector directory (golden.json)")
+    val.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
+    val.add_argument("--convention", default="paper", choices=CONVENTIONS,
+                     help="scale convention of the candidate's numbers (default paper); converted before comparing")
+    val.add_argument("--skip", nargs="+", metavar="NAME",
+                     help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them); "
+                          "unknown names, or skipping every key, are errors")
+    val.add_argument("--precision", default="float64", metavar="{float64,float32}",
+                     help="precision tier: float64 (default, SPEC §9: rtol 1e-9, atol_scale 1e-10 for every key) or "
+                          "float32 (a tolerance per key from the float32 error model, docs/validation.md); "
+                          "spikes must match exactly in both")
+    val.add_argument("--rtol", default=None, metavar="X",
+                     help="override the tier's relative tolerance for every key (a number >= 0)")
+    val.add_argument("--atol-scale", default=None, metavar="X",
+                     help="override the tier's absolute tolerance, as a fraction of max|expected| of each key, "
+                          "for every key (a number >= 0)")
+    val.set_defaults(func=_validate)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .experiments import EXPERIMENTS
 
@@ -148,20 +189,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="literal (default) or fast (cannot record lambda and m)")
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
     case.set_defaults(func=_run_case)
-    val = sub.add_parser("validate", parents=[common, memory],
-                         help="compare your implementation's traces with the reference, stage by stage",
-                         description="Run the reference on a case and compare a candidate's traces (SPEC §9). "
-                                     "Exit status 0 if every key passes, 1 if one fails, 2 for usage or format errors.")
-    val.add_argument("candidate", help="your traces: a .npz with SPEC §9 keys, or a directory of <key>.csv files")
-    val.add_argument("--against", required=True, metavar="CASE_DIR",
-                     help="a case directory (case.json + arrays.npz) or a golden-vector directory (golden.json)")
-    val.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
-    val.add_argument("--convention", default="paper", choices=CONVENTIONS,
-                     help="scale convention of the candidate's numbers (default paper); converted before comparing")
-    val.add_argument("--skip", nargs="+", metavar="NAME",
-                     help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them); "
-                          "unknown names, or skipping every key, are errors")
-    val.set_defaults(func=_validate)
+    _add_validate(sub, [common, memory])
     rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
     rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")
     rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cases import _as_comparable, _tolerance
+from .precision import FLOAT64_ATOL_SCALE, FLOAT64_RTOL, UNIT_ROUNDOFF
 from .recording import key_stage
 
 __all__ = [
@@ -89,6 +90,11 @@ class Report:
     of a layer before the next layer's, ``z`` before ``I``, ``e`` of the output before the hidden
     layers', ``v`` before ``W``). Keys that are missing or have the wrong shape count only if no
     key has a first step.
+
+    ``precision`` is the tier (:mod:`superspike_ref.precision`) and ``tolerances`` the
+    ``(rtol, atol_scale)`` each compared key was held to (numbers, or arrays ``(n_steps,)`` where
+    they change from step to step); ``rtol`` and ``atol_scale`` are the values shared by every
+    key, or None when the tier gives each key its own.
     """
 
     case: str
@@ -100,8 +106,10 @@ class Report:
     skipped: tuple = ()
     n_batch: int | None = None
     dt_s: float | None = None
-    rtol: float = 1e-9
-    atol_scale: float = 1e-10
+    rtol: float | None = 1e-9
+    atol_scale: float | None = 1e-10
+    precision: str = "float64"
+    tolerances: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -122,7 +130,10 @@ class Report:
             "candidate": self.candidate,
             "convention": self.convention,
             "ok": self.ok,
-            "tolerance": {"spikes": "exact", "rtol": self.rtol, "atol_scale": self.atol_scale},
+            "tolerance": {"spikes": "exact", "precision": self.precision,
+                          "unit_roundoff": UNIT_ROUNDOFF[self.precision], "rtol": self.rtol,
+                          "atol_scale": self.atol_scale,
+                          "per_key": {k: _tolerance_entry(*t) for k, t in (self.tolerances or {}).items()}},
             "n_keys": len(self.results),
             "n_failed": sum(not r.ok for r in self.results),
             "first_failure": None if self.first_failure is None else self.first_failure.to_dict(),
@@ -169,8 +180,22 @@ class Report:
     _TITLES = ("stage", "key", "shape", "max abs err", "max rel err", "first step", "at", "status")
     _RIGHT = (False, False, False, True, True, True, False, False)
 
+    @property
+    def _per_key(self) -> bool:
+        """Whether the keys have tolerances of their own (then the table shows them in a column)."""
+        return self.rtol is None or self.atol_scale is None
+
+    def _tolerance_line(self) -> str:
+        rule = "spikes exact; floats |cand - exp| <= "
+        if not self._per_key:
+            spec = self.precision == "float64" and (self.rtol, self.atol_scale) == (FLOAT64_RTOL, FLOAT64_ATOL_SCALE)
+            source = " (SPEC §9)" if spec else " (overridden)"
+            return f"{self.precision} tier: {rule}{self.rtol:g}*|exp| + {self.atol_scale:g}*max|exp_k|{source}"
+        return (f"{self.precision} tier: {rule}rtol_k*|exp| + atol_k*max|exp_k|, per key in the column "
+                f"'rtol, atol' (error model: docs/validation.md, Precision tiers)")
+
     def _cells(self, r: KeyResult) -> tuple:
-        """The table cells of one key."""
+        """The table cells of one key (with its tolerance if the keys have their own)."""
         shape = "x".join(str(s) for s in r.shape) if r.shape else "-"
         if r.problem is not None:
             nums, status = ("-", "-", "-", "-"), f"FAIL: {r.problem}"
@@ -180,6 +205,11 @@ class Report:
             status = "ok" if r.ok else f"FAIL ({r.n_bad} values)"
         if self.first_failure is not None and r.key == self.first_failure.key:
             status += "   <== first wrong"
+        if self._per_key:
+            rtol, atol = (self.tolerances or {}).get(r.key, (self.rtol, self.atol_scale))
+            same = np.array_equal(rtol, atol)
+            tol = "exact" if r.stage == "S" else _span(rtol) if same else f"{_span(rtol)}, {_span(atol)}"
+            return (r.stage, r.key, shape) + nums + (tol, status)
         return (r.stage, r.key, shape) + nums + (status,)
 
     def format_table(self, header: bool = True) -> str:
@@ -191,17 +221,19 @@ class Report:
         lines = [
             f"case       {self.case}",
             f"candidate  {self.candidate} (convention {self.convention!r})",
-            f"tolerance  spikes exact; floats |cand - exp| <= {self.rtol:g}*|exp| + {self.atol_scale:g}*max|exp_k| (SPEC §9)",
+            f"tolerance  {self._tolerance_line()}",
             "",
         ] if header else []
         rows = [self._cells(r) for r in self.results]
-        widths = [max(len(cell) for cell in column) for column in zip(self._TITLES, *rows)]
+        titles, right = self._TITLES, self._RIGHT
+        if self._per_key:
+            titles, right = titles[:-1] + ("rtol, atol",) + titles[-1:], right[:-1] + (True, False)
+        widths = [max(len(cell) for cell in column) for column in zip(titles, *rows)]
 
         def line(cells) -> str:
-            return "  ".join(c.rjust(w) if right else c.ljust(w)
-                             for c, w, right in zip(cells, widths, self._RIGHT)).rstrip()
+            return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
 
-        lines += [line(self._TITLES), "-" * len(line(self._TITLES))]
+        lines += [line(titles), "-" * len(line(titles))]
         lines += [line(cells) for cells in rows]
         lines.append("")
         n_fail = sum(not r.ok for r in self.results)
@@ -218,6 +250,20 @@ class Report:
 
     def __str__(self) -> str:
         return self.format_table()
+
+
+def _span(tolerance) -> str:
+    """A tolerance for the table: ``1.1e-03``, or ``3.3e-06..2.6e-05`` if it changes from step to step."""
+    low, high = float(np.min(tolerance)), float(np.max(tolerance))
+    return f"{low:.1e}" if low == high else f"{low:.1e}..{high:.1e}"
+
+
+def _tolerance_entry(rtol, atol_scale) -> dict:
+    """A key's tolerance for JSON: the largest ``rtol`` and ``atol_scale``, and the smallest if they change by step."""
+    entry = {"rtol": float(np.max(rtol)), "atol_scale": float(np.max(atol_scale))}
+    if np.ndim(rtol) or np.ndim(atol_scale):
+        entry.update(rtol_min=float(np.min(rtol)), atol_scale_min=float(np.min(atol_scale)))
+    return entry
 
 
 def _key_rank(key: str, n_layers: int) -> int:
@@ -244,8 +290,9 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     """Compare one key (SPEC §9 tolerance) and locate its first out-of-tolerance element.
 
     Spikes (bool ``expected``) must match exactly; floats pass where
-    ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``n_batch`` turns
-    the update index of ``W``/``v`` into a time step.
+    ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``rtol`` and
+    ``atol_scale`` are numbers, or arrays ``(n_steps,)`` with one value per step (axis 0).
+    ``n_batch`` turns the update index of ``W``/``v`` into a time step.
     """
     stage = key_stage(key)
     exp = np.asarray(expected)
@@ -258,7 +305,8 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     cand, problem = _as_comparable(cand, exp)
     if problem is not None:
         return KeyResult(key, stage, False, exp.shape, problem=problem, converter=converter)
-    bad, diff, rel = _tolerance(cand, exp, rtol, atol_scale)
+    per_step = [np.reshape(t, np.shape(t) + (1,) * (exp.ndim - 1)) if np.ndim(t) else t for t in (rtol, atol_scale)]
+    bad, diff, rel = _tolerance(cand, exp, *per_step)
     n_bad = int(np.count_nonzero(bad))
     first_step = first_index = e_val = c_val = None
     if n_bad:

@@ -9,7 +9,9 @@ the order of the derivation (:data:`STAGES`), with the stage that goes wrong fir
 the shell: ``python -m superspike_ref validate traces.npz --against CASE_DIR``. Golden cases are
 in ``tests/data/cases`` (``scripts/make_golden_cases.py``), with CSV mirrors
 (:func:`write_csv_array`) and ``.ras`` spike files for implementations outside Python;
-see ``docs/validation.md``.
+see ``docs/validation.md``. The tolerance is a precision tier (:mod:`superspike_ref.precision`):
+SPEC §9's for a float64 candidate (the default), or per key from a float32 error model
+(``precision="float32"``, ``--precision float32``); spikes must match exactly in both.
 
 Every name of :mod:`superspike_ref.cases` and :mod:`superspike_ref.report` is importable from
 here too.
@@ -40,6 +42,7 @@ from .cases import (
 from .csv_mirror import read_csv_array, read_csv_dir, write_csv_array, write_csv_dir
 from .files import load_npz, read_json, save_npz
 from .network import LiteralEngine
+from .precision import check_tolerance_args, float32_step_coefficients, key_tolerances
 from .report import (
     STAGES,
     KeyResult,
@@ -136,9 +139,9 @@ def _to_paper(cand: dict, expected: dict, convention: str, context, cand_name: s
                          "(keys the case does not record have shapes that do not fit)") from None
 
 
-def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float = 1e-9,
-             atol_scale: float = 1e-10) -> Report:
-    """Validate an implementation's traces against the reference on a case, stage by stage.
+def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float | None = None,
+             atol_scale: float | None = None, precision: str = "float64") -> Report:
+    r"""Validate an implementation's traces against the reference on a case, stage by stage.
 
     Parameters
     ----------
@@ -156,17 +159,31 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         Trace names (``"lambda"``) or keys (``"m_0"``) not to compare, e.g. for an engine that
         cannot record ``lambda`` and ``m``. Unknown names, and a ``skip`` that leaves nothing to
         compare, raise ``ValueError``.
+    rtol, atol_scale : float >= 0 or None
+        Override the tier's tolerance for every key: a float passes where
+        :math:`|c - x| \le \mathrm{rtol}\,|x| + \mathrm{atol\_scale}\,\max|x_k|`. None (default):
+        the tier's value.
+    precision : ``"float64"`` or ``"float32"``
+        The precision tier (:mod:`superspike_ref.precision`). ``"float64"`` (default) is SPEC §9's
+        ``rtol = 1e-9``, ``atol_scale = 1e-10`` for every key; ``"float32"`` gives each key
+        :math:`c_k u` with :math:`u = 2^{-24}` and :math:`c_k` from the error model of
+        ``docs/validation.md`` ("Precision tiers"; after an update the forward keys also carry
+        the candidate's measured weight error, so their tolerance may change per step); it
+        needs a SPEC §9 case unless both overrides are given. Spikes must match exactly in
+        every tier.
 
     Returns
     -------
     Report
         Per key: max abs and rel error, first step and index out of tolerance, the values there.
         Missing keys and wrong shapes are reported, not raised; candidate keys the case does not
-        record are listed as ignored.
+        record are listed as ignored. ``report.precision`` and ``report.tolerances`` say which
+        tolerance each key was held to.
     """
     from . import conventions as conv
 
     conv.check_convention(convention)
+    check_tolerance_args(precision, rtol, atol_scale)
     case_dir = Path(case_dir)
     if isinstance(candidate, dict):
         cand, cand_name = dict(candidate), "<dict>"
@@ -174,11 +191,19 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         cand, cand_name = load_candidate(candidate), str(candidate)
 
     if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
-        return _validate_golden(cand, cand_name, case_dir, convention, skip, rtol, atol_scale)
-    return _validate_case(cand, cand_name, case_dir, convention, skip, rtol, atol_scale)
+        return _validate_golden(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
+    return _validate_case(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
 
 
-def _validate_case(cand, cand_name, case_dir, convention, skip, rtol, atol_scale) -> Report:
+def _shared(tolerances: dict) -> tuple:
+    """``(rtol, atol_scale)`` if every key has the same (scalars), else ``(None, None)``."""
+    if any(np.ndim(t) for pair in tolerances.values() for t in pair):
+        return None, None
+    values = set(tolerances.values())
+    return values.pop() if len(values) == 1 else (None, None)
+
+
+def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
     """:func:`validate` on a SPEC §9 case: run the reference, convert the candidate, compare key by key."""
     from . import conventions as conv
 
@@ -186,6 +211,7 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, rtol, atol_scale
     L = len(case.network.layers) - 1
     expected = _reference_traces(case, extra_record=("W",))
     weights = [expected[f"W_{k}"] for k in range(L)]
+    reference_weights = {f"W_{k}": w for k, w in enumerate(weights)}
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
     skip = _check_skip(skip, expected, case_dir)
@@ -194,14 +220,21 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, rtol, atol_scale
 
     skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
     accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L)) for k in expected}
-    results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], rtol, atol_scale,
+    coefficients = None
+    if tier[0] == "float32":                           # the candidate's weights, where comparable, enter c_I
+        usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}
+        coefficients = float32_step_coefficients(case.network.params, case.network.layers, case.network.feedback,
+                                                 reference_weights, usable, case.n_steps)
+    tolerances = key_tolerances([k for k in _table_order(expected) if k not in skipped], *tier, coefficients)
+    results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], *tolerances[key],
                            n_batch=case.network.params.n_batch, converter=accuracy[key])
-               for key in _table_order(expected) if key not in skipped]
+               for key in tolerances]
     ignored = tuple(sorted(k for k in cand if k not in expected and not _skip_matches(k, skip)))
+    rtol, atol_scale = _shared(tolerances)
     return Report(case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
                   first_failure=_first_failure(results, L), ignored=ignored, skipped=skipped,
                   n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol,
-                  atol_scale=atol_scale)
+                  atol_scale=atol_scale, precision=tier[0], tolerances=tolerances)
 
 
 def load_golden(golden_dir) -> tuple:
@@ -217,23 +250,21 @@ def load_golden(golden_dir) -> tuple:
     return spec, inputs, load_npz(golden_dir / "expected.npz")
 
 
-def _validate_golden(cand, cand_name, golden_dir, convention, skip, rtol, atol_scale) -> Report:
+def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier) -> Report:
     if convention != "paper":
         raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
                          f"so validate it with convention 'paper', not {convention!r}")
     _, _, expected = load_golden(golden_dir)
     skip = _check_skip(skip, expected, golden_dir)
-    results, skipped = [], []
-    for key in expected:
-        if _skip_matches(key, skip):
-            skipped.append(key)
-            continue
-        results.append(compare_key(key, cand.get(key), expected[key], rtol, atol_scale))
+    skipped = [key for key in expected if _skip_matches(key, skip)]
+    tolerances = key_tolerances([key for key in expected if key not in skipped], *tier)
+    results = [compare_key(key, cand.get(key), expected[key], *tolerances[key]) for key in tolerances]
+    rtol, atol_scale = _shared(tolerances)
     failed = [r for r in results if not r.ok]
     ignored = tuple(sorted(k for k in cand if k not in expected))
     return Report(case=str(golden_dir), candidate=cand_name, convention=convention, results=tuple(results),
                   first_failure=failed[0] if failed else None, ignored=ignored, skipped=tuple(skipped),
-                  rtol=rtol, atol_scale=atol_scale)
+                  rtol=rtol, atol_scale=atol_scale, precision=tier[0], tolerances=tolerances)
 
 
 # --------------------------------------------------------------------------------------
