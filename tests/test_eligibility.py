@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superspike_ref.eligibility import accumulate, eligibility_step, psp_trace_step
+from superspike_ref.eligibility import accumulate, eligibility_step, error_gate, psp_trace_step
 from superspike_ref.filters import double_exp, exp_trace, follow
 from superspike_ref.neuron import lif_initial_state, lif_step
 from superspike_ref.params import Params
@@ -146,3 +146,9 @@ def test_accumulate_error_gate_closes_rows_of_small_error():
     np.testing.assert_array_equal(accumulate(M0, E_POST, LAM, p, W_HID, ZH), [[1.0, 2.0], [2.0, 3.0]])
     open_gate = accumulate(M0, E_POST, LAM, p.replace(e_gate=0.5), W_HID, ZH)  # |e| >= e_gate opens it
     np.testing.assert_allclose(open_gate, [[1.8, 3.6], [2.0, 3.0]], rtol=1e-15)
+
+
+def test_error_gate_is_off_by_default_and_a_mask_when_on():
+    e = np.array([[0.5, -1.0, 0.0], [0.61, -0.59, 2.0]])
+    assert error_gate(e, Params()) is None
+    np.testing.assert_array_equal(error_gate(e, Params(e_gate=0.6)), [[False, True, False], [True, False, True]])

@@ -7,7 +7,7 @@ import pytest
 from superspike_ref import LiteralEngine
 from superspike_ref.filters import exp_trace
 from superspike_ref.params import Params
-from superspike_ref.regulariser import het_trace_step, regulariser_term
+from superspike_ref.regulariser import het_activity, het_trace_step, regulariser_term, weight_decay
 
 
 def test_het_trace_is_exp_trace_of_own_spikes():
@@ -69,3 +69,13 @@ def test_engine_accumulator_with_regulariser(rho, small_hidden_setup):
     if rho > 0:
         reg = np.cumsum(rho * W0[None] * (zh**p.a)[:, :, None], axis=0)
         assert np.max(np.abs(reg)) > 0.1 * np.max(np.abs(m0))  # the term matters in this case
+
+
+def test_weight_decay_of_het_activity_is_the_term_and_takes_summed_activities():
+    """regulariser_term = weight_decay(w, het_activity(zh)); with a network axis and ζ summed over steps it is the step sum."""
+    rng, p = np.random.default_rng(11), Params(rho=0.3, a=3.0)
+    w, zh = rng.normal(size=(2, 4, 5)), rng.random((6, 2, 4))        # 2 networks, 6 steps
+    summed = weight_decay(w, het_activity(zh, p).sum(axis=0), p)
+    by_step = sum(np.stack([regulariser_term(w[b], zh[n, b], p) for b in range(2)]) for n in range(6))
+    np.testing.assert_allclose(summed, by_step, rtol=1e-13)
+    np.testing.assert_array_equal(het_activity(zh, p), zh**3.0)
