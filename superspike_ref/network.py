@@ -338,24 +338,24 @@ class LiteralEngine:
         """
         n_steps, record = _check_n_steps(n_steps), _check_record(record, self.network)
         net, p, task, inputs = self.network, self.network.params, self.task, _InputBuffer(self.task)
-        shell, t_start = RunShell(self.name, net.layers, p, record, n_steps, 1, progress), self.step_index * p.dt_s
-        shell.weights([w[None] for w in self.state.weights], [], initial=True)
-        for i in range(n_steps):
-            n = self.step_index
-            impulses = _TaskImpulses(task, n, self.error_state)
-            self.state, seen = step(net, self.state, inputs.row(n), impulses)  # SPEC §2-§4
-            self.error_state = impulses.state
-            if seen.updated:
-                shell.weights([w[None] for w in self.state.weights], [v[None] for v in self.state.v])
-            shell.write(i, _step_traces(shell, self.state, seen))
-            e_out = seen.errors[-1]
-            self.q_auryn, self.cycle_err2 = auryn_mse_step(self.q_auryn, e_out, p), self.cycle_err2 + e_out**2
-            if (n + 1) % task.n_cycle == 0:
-                shell.cycle_end((n + 1) * p.dt_s, self.cycle_err2[None], self.q_auryn[None])
-                self.cycle_err2 = np.zeros_like(self.cycle_err2)
-            shell.advance(1)
+        t_start = self.step_index * p.dt_s
+        with RunShell(self.name, net.layers, p, record, n_steps, 1, progress) as shell:
+            shell.weights([w[None] for w in self.state.weights], [], initial=True)
+            for i in range(n_steps):
+                n = self.step_index
+                impulses = _TaskImpulses(task, n, self.error_state)
+                self.state, seen = step(net, self.state, inputs.row(n), impulses)  # SPEC §2-§4
+                self.error_state = impulses.state
+                if seen.updated:
+                    shell.weights([w[None] for w in self.state.weights], [v[None] for v in self.state.v])
+                shell.write(i, _step_traces(shell, self.state, seen))
+                e_out = seen.errors[-1]
+                self.q_auryn, self.cycle_err2 = auryn_mse_step(self.q_auryn, e_out, p), self.cycle_err2 + e_out**2
+                if (n + 1) % task.n_cycle == 0:
+                    shell.cycle_end((n + 1) * p.dt_s, self.cycle_err2[None], self.q_auryn[None])
+                    self.cycle_err2 = np.zeros_like(self.cycle_err2)
+                shell.advance(1)
         return shell.results(t_start)[0]
-
 
 def _step_traces(shell: RunShell, state, seen) -> dict:
     """The SPEC §9 traces of one step that ``shell`` records, as ``(1, 1, ...)`` arrays (one step, one network)."""

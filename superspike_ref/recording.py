@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .error import auryn_mse_value, vr_distance_from_energy
 from .memory import _short_int, check_memory
@@ -25,6 +26,8 @@ LAYER_KEYS = ("U_tilde", "S", "I", "sigma_prime", "e")
 CONNECTION_KEYS = ("z", "z_tilde", "lambda", "m", "W", "v")
 """Traces of connection ``k``, recorded as ``<name>_<k>`` (shapes in SPEC §9)."""
 RECORDABLE = LAYER_KEYS + CONNECTION_KEYS
+BLAS_THREADS = 1
+"""Threads of the BLAS libraries while an engine runs (:class:`RunShell`)."""
 
 
 def key_stage(key: str) -> str:
@@ -187,6 +190,12 @@ class RunShell:
     time. Arrays it is given carry a network axis after the time axis, of length
     ``n_networks``, or 1 for what all networks share (the input layer's traces).
 
+    It is a context manager: inside ``with RunShell(...) as shell:`` the BLAS libraries run
+    one thread (:data:`BLAS_THREADS`, through ``threadpoolctl``), and on leaving it the
+    progress bar closes and the caller's thread setting comes back. The engines' matrices are
+    small (a few hundred rows): a second BLAS thread only waits for the other core, which made
+    the fast engine three times slower on a two-core machine. The results do not depend on it.
+
     Parameters
     ----------
     name : str
@@ -212,6 +221,15 @@ class RunShell:
         self.shapes = [(n_post, n_pre) for n_pre, n_post in zip(layers[:-1], layers[1:])]
         self.curves = [dict(ends=[], vr=[], per_neuron=[], mse=[]) for _ in range(n_networks)]
         self.bar = _progress_bar(n_steps, progress, name)
+        self._threads = threadpool_limits(BLAS_THREADS, user_api="blas")
+
+    def __enter__(self) -> "RunShell":
+        self._threads.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+        self._threads.__exit__(*exc)
 
     def wants(self, *names: str) -> bool:
         """Whether any of ``names`` is recorded."""
@@ -257,8 +275,7 @@ class RunShell:
         self.bar.update(n_steps)
 
     def results(self, t_start_s: float) -> list:
-        """One :class:`RunResult` per network; closes the progress bar."""
-        self.bar.close()
+        """One :class:`RunResult` per network."""
         return [RunResult(t_start_s=t_start_s, n_steps=self.n_steps, traces=self._traces(b),
                           cycle_end_s=np.array(c["ends"]), vr_distance=np.array(c["vr"]),
                           vr_distance_per_neuron=np.array(c["per_neuron"]).reshape(len(c["vr"]), self.n_out),

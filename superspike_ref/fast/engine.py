@@ -150,19 +150,19 @@ class BatchFastEngine:
         n_steps = _check_n_steps(n_steps)
         record = _check_fast_record(record, self.networks)
         p, n_b = self.params, self.params.n_batch
-        shell = RunShell(self.name, self.networks[0].layers, p, record, n_steps, self.n_networks, progress)
-        shell.weights(self._W, self._v, initial=True)
         t_start, start, end = self.step_index * p.dt_s, self.step_index, self.step_index + n_steps
-        n0 = start
-        while n0 < end:
-            n1 = min(end, (n0 // n_b + 1) * n_b, n0 + self.max_segment_steps)
-            self._segment(n0, n1, shell, start)
-            self.step_index = n1
-            if n1 % n_b == 0:
-                self._update(n1 - 1)
-                shell.weights(self._W, self._v)
-            shell.advance(n1 - n0)
-            n0 = n1
+        with RunShell(self.name, self.networks[0].layers, p, record, n_steps, self.n_networks, progress) as shell:
+            shell.weights(self._W, self._v, initial=True)
+            n0 = start
+            while n0 < end:
+                n1 = min(end, (n0 // n_b + 1) * n_b, n0 + self.max_segment_steps)
+                self._segment(n0, n1, shell, start)
+                self.step_index = n1
+                if n1 % n_b == 0:
+                    self._update(n1 - 1)
+                    shell.weights(self._W, self._v)
+                shell.advance(n1 - n0)
+                n0 = n1
         return shell.results(t_start)
 
     def _update(self, n: int) -> None:
