@@ -24,7 +24,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).with_name("bench_engines.py")
 CASES = (("200-256-200", "fast", 2.0), ("100-256-100", "fast", 2.0), ("fig2-100-1-x20", "fast", 100.0),
-         ("200-256-200", "literal", 0.1))
+         ("active-200-256-200", "fast", 2.0), ("200-256-200", "literal", 0.1))
 
 
 def measure(tree: Path, config: str, engine: str, sim_s: float) -> dict:

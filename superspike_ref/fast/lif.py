@@ -47,25 +47,28 @@ class _FastSteps:
             remaining = last + (n_ref + 1 - (n0 + t0))  # refractory steps left (<= 0: none)
             drive[t0:t1][np.arange(t1 - t0)[:, None, None] < remaining] = 0.0
         u_rest, theta, k_mem = self.consts
-        sub, add, mul, greater, count = np.subtract, np.add, np.multiply, np.greater, np.count_nonzero
+        sub, add, mul, greater, flatnonzero = np.subtract, np.add, np.multiply, np.greater, np.flatnonzero
+        last_flat, drive_flat = last.reshape(-1), drive.reshape(len(drive), -1)
         for t, prev, cur, current, s in zip(range(t0, t1), rows[t0:t1], rows[t0 + 1:t1 + 1], drive[t0:t1], S[t0:t1]):
             sub(u_rest, prev, tmp)
             add(tmp, current, tmp)
             mul(tmp, k_mem, tmp)
             add(tmp, prev, cur)
             greater(cur, theta, s)
-            if count(s):
-                np.copyto(last, n0 + t, where=s)
-                self.resets.append((t, s, cur[s]))
-                np.copyto(cur, u_rest, where=s)
-                drive[t + 1:min(t + 1 + n_ref, t1), s] = 0.0
+            if s.any():
+                idx = flatnonzero(s)  # the neurons that spiked, as flat indices of (n_net, n)
+                cur_flat = cur.reshape(-1)
+                last_flat[idx] = n0 + t
+                self.resets.append((t, idx, cur_flat[idx]))
+                cur_flat[idx] = u_rest
+                drive_flat[t + 1:min(t + 1 + n_ref, t1), idx] = 0.0
                 self.refractory_until = n0 + t + n_ref
 
     def finish(self) -> np.ndarray:
         """Put the values before the reset back; return ``U`` after the last step."""
         U_end = self.rows[-1].copy()
-        for t, s, values in self.resets:
-            self.rows[t + 1][s] = values
+        for t, idx, values in self.resets:
+            self.rows[t + 1].reshape(-1)[idx] = values
         return U_end
 
 
