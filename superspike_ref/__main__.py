@@ -1,4 +1,5 @@
-"""Command line: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``.
+"""Command line of superspike_ref: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``
+(``--help`` after a command describes it).
 
 Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance, 2 for a user
 error (bad file, bad field, too large a run, unwritable output: one line on stderr naming the
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -26,12 +29,44 @@ QUICK_OUT = "results-quick"
 """Default output folder of ``reproduce --quick`` (the committed ``results/`` hold full-scale runs only)."""
 
 
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")       # :mod:`~superspike_ref.precision` -> superspike_ref.precision
+_LITERAL = re.compile(r"``([^`]+)``")              # ``--json`` -> --json
+
+
+def plain_text(text: str) -> str:
+    """``text`` (a docstring written in reST) without its markup, for ``--help``: literals lose their
+    double backticks and roles such as :mod:`name` become the bare name."""
+    return _LITERAL.sub(r"\1", _ROLE.sub(r"\1", text))
+
+
+class _WholePaths(argparse.HelpFormatter):
+    """Wraps help lines between words only, so that a path such as results-quick/x.png stays whole."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+class _PlainParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose help and usage are plain text (:func:`plain_text`); its subcommands'
+    parsers are of the same class, so every ``--help`` is."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _WholePaths)
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        return plain_text(super().format_help())
+
+    def format_usage(self) -> str:
+        return plain_text(super().format_usage())
+
+
 def _demo(args) -> int:
-    from .demo import run_demo
+    from .demo import DEMO_OUT, run_demo
 
     start = time.perf_counter()
     result = run_demo(duration_s=args.duration, seed=args.seed, engine=args.engine, progress=not args.no_progress,
-                      out=args.out)
+                      out=DEMO_OUT if args.out is None else args.out)
     final = result.vr_distance[-1]
     print(f"final vr_distance {final:.3f} (start {result.vr_distance[0]:.3f}); wall time {time.perf_counter() - start:.1f} s")
     return 0
@@ -168,15 +203,16 @@ def _parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
-    parser = argparse.ArgumentParser(prog="python -m superspike_ref", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _PlainParser(prog="python -m superspike_ref", description=__doc__,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", parents=[common], help="train one neuron on the paper's Fig 2 task and draw the result")
     demo.add_argument("--duration", type=float, default=400.0, help="simulated training time in s (default 400)")
     demo.add_argument("--seed", type=int, default=None, help="seed of the task and the initial weights")
     demo.add_argument("--engine", default="fast", choices=["fast", "literal"],
                       help="fast (default) or literal, the step-by-step reference; both give the same numbers")
-    demo.add_argument("--out", default="superspike_demo.png", help="figure file (default superspike_demo.png)")
+    demo.add_argument("--out", default=None,
+                      help="figure file (default results-quick/superspike_demo.png, in a folder git ignores)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
     memory = argparse.ArgumentParser(add_help=False)

@@ -18,9 +18,13 @@ from .paper_tasks import DEMO_SEED, fig2_network, fig2_task
 from .params import Params, _check_real, whole_steps
 from .tasks import PAPER_CYCLE_S, CyclicTask
 
-__all__ = ["fig2_task", "fig2_network", "DemoResult", "run_demo", "DEMO_SEED"]
+__all__ = ["fig2_task", "fig2_network", "DemoResult", "run_demo", "DEMO_SEED", "DEMO_OUT"]
 
 ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
+
+DEMO_OUT = "results-quick/superspike_demo.png"
+"""Default figure file, relative to the working directory: ``results-quick/`` is git-ignored, so the
+demo leaves nothing untracked in a clone (its folder is created if needed)."""
 
 
 @dataclass
@@ -48,12 +52,13 @@ def run_demo(
     engine: str = "fast",
     progress: bool = True,
     print_every_s: float | None = 50.0,
-    out: str | Path | None = "superspike_demo.png",
+    out: str | Path | None = DEMO_OUT,
 ) -> DemoResult:
     """Train the Fig 2 network for ``duration_s`` of simulated time and draw the figure.
 
     The first and the last cycle are recorded (output ``U_tilde``, ``S``, ``e``). The learning
-    curve is printed every ``print_every_s``; the figure is written to ``out`` (skipped if None).
+    curve is printed every ``print_every_s``; the figure is written to ``out`` (skipped if None;
+    its folder is created if missing) and its absolute path printed.
 
     Raises
     ------
@@ -96,6 +101,7 @@ def run_demo(
 
         fig = demo_figure(before.traces, after.traces, task, params, result.cycle_end_s, result.vr_distance,
                           t_after_s=after.t_start_s)
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=120)
         print(f"figure written to {Path(out).resolve()}")
     return result

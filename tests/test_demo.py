@@ -73,3 +73,44 @@ def test_cli_reports_bad_case_clearly(tmp_path, capsys):
     np.savez(tmp_path / "arrays.npz", input=np.zeros((3, 2), bool))
     assert main(["run-case", str(tmp_path), "--out", str(tmp_path / "t.npz"), "--no-progress"]) == 2
     assert "case.json" in capsys.readouterr().err
+
+
+def test_cli_demo_writes_its_figure_to_a_git_ignored_folder_and_says_where(tmp_path, monkeypatch, capsys):
+    import subprocess
+    from pathlib import Path
+
+    from superspike_ref.demo import DEMO_OUT
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--duration", "1", "--no-progress"]) == 0
+    figure = tmp_path / DEMO_OUT
+    assert figure.is_file() and list(tmp_path.iterdir()) == [tmp_path / Path(DEMO_OUT).parts[0]]
+    assert f"figure written to {figure.resolve()}" in capsys.readouterr().out
+    root = Path(__file__).resolve().parents[1]
+    try:
+        ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", DEMO_OUT], cwd=root).returncode
+    except FileNotFoundError:
+        pytest.skip("git is not installed")
+    assert ignored == 0, f"{DEMO_OUT} is not ignored by the repository's .gitignore"
+
+
+def test_demo_figure_has_a_legend_for_the_target_dots_and_a_linear_cost_axis():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from superspike_ref.plotting import demo_figure
+
+    result = run_demo(duration_s=1.0, progress=False, print_every_s=None, out=None)
+    fig = demo_figure(result.before.traces, result.after.traces, result.task, result.params, result.cycle_end_s,
+                      result.vr_distance, t_after_s=result.after.t_start_s)
+    from matplotlib.legend import Legend
+
+    legends = {leg.get_title().get_text(): [t.get_text() for t in leg.get_texts()] for leg in fig.findobj(Legend)}
+    assert {"target spike", "threshold"} <= set(legends["membrane panels"])
+    assert "one unmatched spike" in legends[""]
+    curve = next(ax for ax in fig.axes if ax.get_title() == "learning curve")
+    assert curve.get_yscale() == "linear" and curve.get_ylim()[0] == 0.0
+    assert "unmatched spikes" in curve.get_ylabel()
+    plt.close(fig)

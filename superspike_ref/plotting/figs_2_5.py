@@ -22,9 +22,10 @@ def demo_figure(before: dict, after: dict, task, params, cycle_end_s, vr_distanc
     ax = fig.add_subplot(grid[:, 2])
     plot_learning_curve(cycle_end_s, vr_distance, ax=ax)
     ax.axhline(1.0, color="C3", ls=":", lw=0.8, label="one unmatched spike")
-    ax.set_yscale("symlog", linthresh=0.01)
-    ax.set_ylim(0.0, None)
-    ax.legend(loc="upper right")
+    ax.set_ylim(0.0, None)                                          # a linear axis: 5 means five unmatched spikes
+    ax.add_artist(ax.legend(loc="upper right"))
+    handles, labels = axes[1].get_legend_handles_labels()           # the last membrane panel's: dots are targets
+    ax.legend(handles, labels, loc="center right", title="membrane panels", fontsize=9)
     ax.set_title("learning curve")
     return fig
 
