@@ -81,6 +81,7 @@ class LocalReport(Report):
 
     @property
     def not_checkable(self) -> tuple:
+        """The results of the keys that are not checkable locally."""
         return tuple(r for r in self.results if r.verdict == "not checkable")
 
     def to_dict(self) -> dict:
@@ -193,10 +194,9 @@ def _updates(case, own: dict, k: int) -> tuple:
     Update ``j`` starts from the candidate's ``W_k[j-1]`` and ``v_k[j-2]`` (its own running ``v`` if
     the case does not record ``v``) with the accumulator of :func:`_accumulated`.
     """
-    network, n_batch = case.network, case.network.params.n_batch
-    W_cand = own[f"W_{k}"]
-    steps = n_batch * np.arange(1, len(W_cand)) - 1
-    m = _accumulated(case, own, k, steps)
+    network, W_cand = case.network, own[f"W_{k}"]
+    steps = case.network.params.n_batch * np.arange(1, len(W_cand)) - 1
+    m = _accumulated(case, own, k, steps) if len(steps) else None   # no update: W_k[0] alone, nothing read
     W, v, v_prev = [network.weights[k]], [], np.zeros_like(network.weights[k])
     for j, n in enumerate(steps):
         w_j, v_j = connection_update(network, k, W_cand[j], m[j], v_prev, n)

@@ -201,6 +201,21 @@ def test_skipped_traces_are_not_read_as_inputs():
         "v_0": ("m_0", "lambda_0"), "v_1": ("m_1", "lambda_1")}
 
 
+def test_without_an_update_the_weights_need_no_input(tmp_path):
+    """A run shorter than a batch: ``W_k`` is only the initial weights, compared with ``W0_k``."""
+    case = tmp_path / "short"
+    case.mkdir()
+    spec = json.loads((CASES / SYMMETRIC / "case.json").read_text())
+    (case / "case.json").write_text(json.dumps(spec | {"n_steps": 100, "record": ["S", "W"]}))
+    (case / "arrays.npz").write_bytes((CASES / SYMMETRIC / "arrays.npz").read_bytes())
+    traces = run_case(case)
+    report = validate(traces, case, local=True)
+    assert report.ok and report.result("W_0").verdict == "pass" and report.result("W_0").inputs == ()
+    assert report.result("S_1").missing == ("U_tilde_1",)
+    traces["W_1"] = traces["W_1"] + 1e-3
+    assert validate(traces, case, local=True).failing_stages == ("W",)
+
+
 def test_the_inputs_of_every_stage():
     case = load_case(CASES / "two-layer-dw-random")                   # random feedback, rho > 0
     assert local_inputs("z_0", case) == ()
@@ -237,10 +252,10 @@ def test_cli_local_exit_status_and_float32(tmp_path, capsys, monkeypatch):
     assert {k["key"] for k in out["keys"] if k["verdict"] == "fail"} == {"z_tilde_0", "z_tilde_1", "e_1"}
     single = tmp_path / "float32.npz"
     np.savez(single, **run_float32(CASES / SYMMETRIC))
-    assert main(["validate", str(single), "--against", str(CASES / SYMMETRIC), "--local", "--precision", "float32"]) == 0
+    against = ["--against", str(CASES / SYMMETRIC)]
+    assert main(["validate", str(single), *against, "--local", "--precision", "float32"]) == 0
     assert "PASS: all 22 checkable keys agree" in capsys.readouterr().out
-    assert main(["validate", str(single), "--against", str(CASES / SYMMETRIC), "--local", "--rtol", "0",
-                 "--atol-scale", "0"]) == 1
+    assert main(["validate", str(single), *against, "--local", "--rtol", "0", "--atol-scale", "0"]) == 1
     capsys.readouterr()
 
 
