@@ -117,7 +117,7 @@ def _validate(args) -> int:
     if (Path(args.against) / "case.json").is_file():
         _check_recording_fits(args.against, ("W",), args.max_memory)
     report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or (),
-                      precision=tier[0], rtol=tier[1], atol_scale=tier[2])
+                      precision=tier[0], rtol=tier[1], atol_scale=tier[2], local=args.local)
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.ok else 1
 
@@ -195,6 +195,8 @@ def _add_validate(sub, parents) -> None:
     val.add_argument("--atol-scale", default=None, metavar="X",
                      help="override the tier's absolute tolerance, as a fraction of max|expected| of each key, "
                           "for every key (a number >= 0)")
+    val.add_argument("--local", action="store_true", help="stage-local diagnosis: recompute every key from your own "
+                     "upstream traces (teacher forcing) and name every failing stage (docs/validation.md)")
     val.set_defaults(func=_validate)
 
 

@@ -39,7 +39,7 @@ from .regulariser import het_trace_step
 from .surrogate import surrogate_grad
 
 __all__ = ["SynapseState", "ErrorState", "NetworkState", "StepObservables", "initial_state", "delay_step", "step",
-           "update_weights", "check_finite_state"]
+           "update_weights", "connection_update", "check_finite_state"]
 
 
 @dataclass(frozen=True)
@@ -216,8 +216,9 @@ def update_weights(network, weights, m, v, n: int) -> tuple:
     """The weight update at the end of step ``n``, the last of a batch (SPEC §4; paper §3.3.5-3.3.6).
 
     Every plastic connection gets ``optimizer_step`` with ``g = m / n_b`` and the rate ``r(t)``
-    at ``t = n dt`` (weights frozen during burn-in, ``t < t_burn_s``); then every connection is
-    checked (:func:`check_finite_state`) and its accumulator starts again from 0.
+    at ``t = n dt`` (weights frozen during burn-in, ``t < t_burn_s``: :func:`connection_update`);
+    then every connection is checked (:func:`check_finite_state`) and its accumulator starts
+    again from 0.
 
     Parameters
     ----------
@@ -229,16 +230,41 @@ def update_weights(network, weights, m, v, n: int) -> tuple:
     -------
     weights, m, v : tuples of new arrays (``m`` all zeros).
     """
-    p = network.params
-    t_s = n * p.dt_s
-    r_t = learning_rate(t_s, p.r0, network.schedule)
     weights, v = list(weights), list(v)
     for k in range(network.n_connections):
-        if network.plastic[k]:
-            weights[k], v[k] = optimizer_step(network.optimizer, weights[k], m[k], v[k], p.n_batch, r_t, p,
-                                              frozen=t_s < network.t_burn_s)
+        weights[k], v[k] = connection_update(network, k, weights[k], m[k], v[k], n)
         check_finite_state(n, k, (("m", m[k]), ("v", v[k]), ("W", weights[k])))  # a NaN would never go away
     return tuple(weights), tuple(np.zeros_like(x) for x in m), tuple(v)
+
+
+def connection_update(network, k: int, w, m, v, n: int) -> tuple:
+    r"""The update of connection ``k`` at the end of step ``n`` (SPEC §4), without the finiteness check.
+
+    .. math::  g = m / n_b, \qquad (w, v) \leftarrow \mathrm{optimizer\_step}(w, g, v; r(t)),\ t = n\,\Delta t
+
+    with ``w`` unchanged during burn-in (``t < t_burn_s``, ``v`` still updated) and for a connection
+    that is not plastic (then ``v`` is unchanged too).
+
+    Parameters
+    ----------
+    network : Network
+    k : int
+        Connection.
+    w, m, v : arrays ``(n_post, n_pre)``
+        Weights before the update, accumulator of the batch, optimiser state before the update.
+    n : int
+        The step at whose end the update happens.
+
+    Returns
+    -------
+    w, v : arrays ``(n_post, n_pre)``, the new weights and optimiser state (the arguments are not changed).
+    """
+    if not network.plastic[k]:
+        return w, v
+    p = network.params
+    t_s = n * p.dt_s
+    return optimizer_step(network.optimizer, w, m, v, p.n_batch, learning_rate(t_s, p.r0, network.schedule), p,
+                          frozen=t_s < network.t_burn_s)
 
 
 def check_finite_state(n: int, k: int, quantities) -> None:

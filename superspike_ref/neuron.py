@@ -29,7 +29,8 @@ import numpy as np
 
 from .params import Params
 
-__all__ = ["LIFState", "lif_initial_state", "lif_step", "membrane_update"]
+__all__ = ["LIFState", "lif_initial_state", "lif_step", "current_step", "membrane_update", "potential_step",
+           "spike_step", "reset_step"]
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,31 @@ def lif_step(state: LIFState, drive_V, params: Params):
     S : bool array
         Spikes of step ``n``.
     """
-    I_V = params.decay(params.tau_syn_s) * state.I_V + drive_V
-    refractory = state.r > 0
-    U_tilde_V = np.where(refractory, params.u_rest_V, membrane_update(state.U_V, I_V, params))
-    S = ~refractory & (U_tilde_V > params.theta_V)
-    U_V = np.where(S, params.u_rest_V, U_tilde_V)
-    r = np.where(S, params.n_ref, np.maximum(state.r - 1, 0))
+    I_V = current_step(state.I_V, drive_V, params)
+    U_tilde_V = potential_step(state.U_V, I_V, state.r, params)
+    S = spike_step(U_tilde_V, state.r, params)
+    U_V, r = reset_step(U_tilde_V, S, state.r, params)
     return LIFState(I_V=I_V, U_V=U_V, r=r), U_tilde_V, S
+
+
+def current_step(I_V, drive_V, params: Params):
+    """Eq. (a): ``I[n] = exp(-dt/tau_syn) I[n-1] + W @ A[n]``, with ``drive_V = W @ A[n]``."""
+    return params.decay(params.tau_syn_s) * I_V + drive_V
+
+
+def potential_step(U_V, I_V, r, params: Params):
+    """Eq. (b): ``Ũ[n] = u_rest`` where ``r[n-1] > 0``, else :func:`membrane_update` of ``U[n-1]`` and ``I[n]``."""
+    return np.where(r > 0, params.u_rest_V, membrane_update(U_V, I_V, params))
+
+
+def spike_step(U_tilde_V, r, params: Params):
+    """Eq. (c): ``S[n] = (r[n-1] == 0) and (Ũ[n] > theta)`` (strict)."""
+    return ~(r > 0) & (U_tilde_V > params.theta_V)
+
+
+def reset_step(U_tilde_V, S, r, params: Params):
+    """Eqs. (d), (e): ``U[n] = u_rest if S[n] else Ũ[n]``; ``r[n] = n_ref if S[n] else max(r[n-1] - 1, 0)``.
+
+    Returns ``(U_V, r)`` after step ``n``.
+    """
+    return np.where(S, params.u_rest_V, U_tilde_V), np.where(S, params.n_ref, np.maximum(r - 1, 0))

@@ -236,17 +236,20 @@ class Report:
         lines += [line(titles), "-" * len(line(titles))]
         lines += [line(cells) for cells in rows]
         lines.append("")
-        n_fail = sum(not r.ok for r in self.results)
-        if self.ok:
-            lines.append(f"PASS: all {len(self.results)} keys agree with the reference.")
-        else:
-            lines.append(f"FAIL: {n_fail} of {len(self.results)} keys out of tolerance.")
-            lines.append(f"first wrong stage: {self.first_failure.stage} -- {self.describe_failure()}")
+        lines += self._verdict_lines()
         if self.skipped:
             lines.append(f"skipped: {', '.join(self.skipped)}")
         if self.ignored:
             lines.append(f"ignored candidate keys (not recorded by the case): {', '.join(self.ignored)}")
         return "\n".join(lines)
+
+    def _verdict_lines(self) -> list:
+        """The lines under the table that give the verdict: PASS, or FAIL and the first wrong stage."""
+        if self.ok:
+            return [f"PASS: all {len(self.results)} keys agree with the reference."]
+        n_fail = sum(not r.ok for r in self.results)
+        return [f"FAIL: {n_fail} of {len(self.results)} keys out of tolerance.",
+                f"first wrong stage: {self.first_failure.stage} -- {self.describe_failure()}"]
 
     def __str__(self) -> str:
         return self.format_table()

@@ -11,7 +11,9 @@ in ``tests/data/cases`` (``scripts/make_golden_cases.py``), with CSV mirrors
 (:func:`write_csv_array`) and ``.ras`` spike files for implementations outside Python;
 see ``docs/validation.md``. The tolerance is a precision tier (:mod:`superspike_ref.precision`):
 SPEC §9's for a float64 candidate (the default), or per key from a float32 error model
-(``precision="float32"``, ``--precision float32``); spikes must match exactly in both.
+(``precision="float32"``, ``--precision float32``); spikes must match exactly in both. With
+``local=True`` (``--local``) every key is judged against its recomputation from the candidate's
+own upstream keys instead (stage-local diagnosis, :mod:`superspike_ref.local`).
 
 Every name of :mod:`superspike_ref.cases` and :mod:`superspike_ref.report` is importable from
 here too.
@@ -41,6 +43,7 @@ from .cases import (
 )
 from .csv_mirror import read_csv_array, read_csv_dir, write_csv_array, write_csv_dir
 from .files import load_npz, read_json, save_npz
+from .local import LocalReport, local_results
 from .network import LiteralEngine
 from .precision import check_tolerance_args, float32_step_coefficients, key_tolerances
 from .report import (
@@ -140,7 +143,7 @@ def _to_paper(cand: dict, expected: dict, convention: str, context, cand_name: s
 
 
 def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float | None = None,
-             atol_scale: float | None = None, precision: str = "float64") -> Report:
+             atol_scale: float | None = None, precision: str = "float64", local: bool = False) -> Report:
     r"""Validate an implementation's traces against the reference on a case, stage by stage.
 
     Parameters
@@ -171,6 +174,12 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         the candidate's measured weight error, so their tolerance may change per step); it
         needs a SPEC §9 case unless both overrides are given. Spikes must match exactly in
         every tier.
+    local : bool
+        Stage-local diagnosis (:mod:`superspike_ref.local`): judge every key against its
+        recomputation from the candidate's own upstream keys (teacher forcing) instead of the
+        reference's run, so that every failing stage is named, not only the first. Needs a SPEC §9
+        case. Returns a :class:`~superspike_ref.local.LocalReport` (a verdict per key: pass, fail or
+        not checkable).
 
     Returns
     -------
@@ -191,8 +200,8 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         cand, cand_name = load_candidate(candidate), str(candidate)
 
     if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
-        return _validate_golden(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
-    return _validate_case(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
+        return _validate_golden(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale), local)
+    return _validate_case(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale), local)
 
 
 def _shared(tolerances: dict) -> tuple:
@@ -203,8 +212,11 @@ def _shared(tolerances: dict) -> tuple:
     return values.pop() if len(values) == 1 else (None, None)
 
 
-def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
-    """:func:`validate` on a SPEC §9 case: run the reference, convert the candidate, compare key by key."""
+def _validate_case(cand, cand_name, case_dir, convention, skip, tier, local=False) -> Report:
+    """:func:`validate` on a SPEC §9 case: run the reference, convert the candidate, compare key by key.
+
+    With ``local`` every key is compared with its recomputation from the candidate's own keys instead.
+    """
     from . import conventions as conv
 
     case = load_case(case_dir)
@@ -226,15 +238,19 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
         coefficients = float32_step_coefficients(case.network.params, case.network.layers, case.network.feedback,
                                                  reference_weights, usable, case.n_steps)
     tolerances = key_tolerances([k for k in _table_order(expected) if k not in skipped], *tier, coefficients)
-    results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], *tolerances[key],
-                           n_batch=case.network.params.n_batch, converter=accuracy[key])
-               for key in tolerances]
+    if local:
+        results = local_results(case, cand, converted, expected, tolerances, accuracy)
+    else:
+        results = [compare_key(key, converted.get(key, cand.get(key)), expected[key], *tolerances[key],
+                               n_batch=case.network.params.n_batch, converter=accuracy[key])
+                   for key in tolerances]
     ignored = tuple(sorted(k for k in cand if k not in expected and not _skip_matches(k, skip)))
     rtol, atol_scale = _shared(tolerances)
-    return Report(case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
-                  first_failure=_first_failure(results, L), ignored=ignored, skipped=skipped,
-                  n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol,
-                  atol_scale=atol_scale, precision=tier[0], tolerances=tolerances)
+    return (LocalReport if local else Report)(
+        case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
+        first_failure=None if local else _first_failure(results, L), ignored=ignored, skipped=skipped,
+        n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol, atol_scale=atol_scale,
+        precision=tier[0], tolerances=tolerances)
 
 
 def load_golden(golden_dir) -> tuple:
@@ -250,7 +266,10 @@ def load_golden(golden_dir) -> tuple:
     return spec, inputs, load_npz(golden_dir / "expected.npz")
 
 
-def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier) -> Report:
+def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier, local=False) -> Report:
+    if local:
+        raise ValueError(f"{golden_dir} is a golden-vector directory: the local check (--local) needs a SPEC §9 "
+                         "case (case.json) to recompute the stages")
     if convention != "paper":
         raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
                          f"so validate it with convention 'paper', not {convention!r}")
