@@ -8,10 +8,9 @@ operations. It rests on two facts:
 1. **Weights only change at batch ends, and layers are feedforward.** Between two updates
    a *segment* of steps can be simulated layer by layer: the arriving (delayed) spikes of
    a connection are known for the whole segment, so the drive ``W @ A[n]`` of every step
-   is one matrix product and the synaptic current ``I`` a linear filter of it. Only the
-   threshold, reset and refractoriness remain a per-step loop, vectorised over neurons
-   and over a batch of networks, with the same floating-point expression for ``Ũ`` as
-   :func:`~superspike_ref.neuron.membrane_update` (:class:`.lif._FastSteps`).
+   is one matrix product and the synaptic current ``I`` a linear filter of it. Between
+   spikes the membrane is a linear filter of ``I`` too; the spikes, resets and refractory
+   periods are found in rounds, each a vectorised pass over the segment (:mod:`.lif`).
 2. **The accumulator is a bilinear form.** With ``h_ij[s] = σ′_i[s] z̃_j[s]`` and the kernel
    ``K`` (eligibility, SPEC §3) the segment's contribution to ``m`` is
 
@@ -62,9 +61,9 @@ accumulation of ``m``), :mod:`.recording` (traces and learning curves) and :mod:
 (the drivers).
 """
 from .engine import SEGMENT_BYTES, BatchFastEngine, FastEngine
-from .forward import _MERGE_MIN_DELAY, _drive
+from .forward import _drive
 from .learning import _DENSE_FRACTION, _add_spike_sum
-from .lif import _NEVER, _fast_path, _FastSteps, _general_steps
+from .lif import _NEVER, _event_scan, _fast_path, _general_steps
 from .recording import FAST_RECORDABLE, NOT_RECORDABLE, _check_fast_record
 
 __all__ = ["FastEngine", "BatchFastEngine", "FAST_RECORDABLE", "NOT_RECORDABLE"]

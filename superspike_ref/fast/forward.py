@@ -3,18 +3,16 @@
 Weights are constant within a segment and layers are feedforward, so the arriving (delayed)
 spikes of a connection are known for the whole segment: the drive ``W @ A[n]`` of every
 step is one matrix product (:func:`_drive`) and the synaptic current ``I`` a linear filter
-of it. Layers are simulated one after the other over the whole segment, or, when the axonal
-delay is at least :data:`_MERGE_MIN_DELAY` steps, all together in chunks of ``n_d`` steps
-(:func:`forward_merged`).
+of it. Layers are simulated one after the other over the whole segment: the spikes a layer
+sends arrive ``n_d`` steps later (``delay_s``), the ones of the last ``n_d`` steps of the
+previous segment from ``history``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .filters import first_order
-from .lif import _fast_path, lif
-
-_MERGE_MIN_DELAY = 4  # simulate all LIF layers in one step loop when n_d >= this
+from .lif import lif
 
 
 def _drive(A: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -68,60 +66,14 @@ def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int)
     """
     A = input_arriving(task, p.n_delay, n0, n1)
     n_conn = len(W)
-    if n_conn > 1 and p.n_delay >= _MERGE_MIN_DELAY and _fast_path(p):
-        return forward_merged(p, W, lif_state, history, n0, n1, A)
     arriving, currents, u_tilde, spikes = [], [], [], []
     for k in range(n_conn):
         arriving.append(A)
         I = first_order(_drive(A, W[k]), p.decay(p.tau_syn_s), 1.0, lif_state[1][k])
-        Ut, S = lif(p, [k], *lif_state, I, n0)
+        Ut, S = lif(p, k, *lif_state, I, n0)
         currents.append(I)
         u_tilde.append(Ut)
         spikes.append(S)
         if k + 1 < n_conn:
             A = delayed(history, k + 1, S, p.n_delay)
     return arriving, currents, u_tilde, spikes
-
-
-def forward_merged(p, W: list, lif_state: tuple, history: list, n0: int, n1: int, A0: np.ndarray):
-    """All LIF layers in one step loop; layer ``l+1``'s current is computed ``n_d`` steps at a time (see :func:`forward`)."""
-    T, n_net = n1 - n0, W[0].shape[0]
-    sizes = [w.shape[1] for w in W]
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    parts = [slice(int(bounds[l]), int(bounds[l + 1])) for l in range(len(sizes))]
-    n_d, d_syn = p.n_delay, p.decay(p.tau_syn_s)
-    I = np.empty((T, n_net, int(bounds[-1])))
-    I[:, :, parts[0]] = first_order(_drive(A0, W[0]), d_syn, 1.0, lif_state[1][0])
-    spikes_ext = np.zeros((n_d + T, n_net, int(bounds[-1])), dtype=bool)  # row i: step n0 - n_d + i
-    for l in range(len(sizes) - 1):
-        spikes_ext[:n_d, :, parts[l]] = history[l + 1]
-    W_cols = [None] + [np.ascontiguousarray(w.transpose(0, 2, 1)) for w in W[1:]]
-    lag = np.arange(n_d)[:, None] - np.arange(n_d)[None, :]
-    toeplitz = np.where(lag >= 0, d_syn ** np.maximum(lag, 0).astype(float), 0.0)
-    carry = d_syn ** np.arange(1, n_d + 1, dtype=float)
-    I_prev = [None] + lif_state[1][1:]
-
-    def chunk_currents(t0: int, t1: int) -> None:
-        c = t1 - t0
-        for l in range(1, len(sizes)):
-            out = I[t0:t1, :, parts[l]]
-            np.multiply(carry[:c, None, None], I_prev[l], out=out)
-            arriving = spikes_ext[t0:t1, :, parts[l - 1]]  # emitted n_d steps earlier
-            if arriving.any():
-                t_idx, b_idx, j_idx = np.nonzero(arriving)
-                drive = np.zeros((c, n_net, sizes[l]))
-                np.add.at(drive, (t_idx, b_idx), W_cols[l][b_idx, j_idx])
-                out += (toeplitz[:c, :c] @ drive.reshape(c, -1)).reshape(c, n_net, sizes[l])
-            I_prev[l] = out[-1]
-
-    layers = list(range(len(sizes)))
-    Ut, S = lif(p, layers, *lif_state, I, n0, chunk=(n_d, chunk_currents), spikes=spikes_ext[n_d:])
-    for l in range(len(sizes) - 1):
-        history[l + 1] = spikes_ext[T:, :, parts[l]].copy()
-    arriving = [A0] + [spikes_ext[:T, :, parts[l]] for l in range(len(sizes) - 1)]
-    return (
-        arriving,
-        [I[:, :, part] for part in parts],
-        [Ut[:, :, part] for part in parts],
-        [S[:, :, part] for part in parts],
-    )

@@ -1,85 +1,123 @@
-"""The LIF scan over a segment: threshold, reset and refractoriness step by step (SPEC §2 (b)-(e)).
+r"""The LIF layer over a segment: threshold, reset and refractoriness (SPEC §2 (b)-(e)).
 
-The currents ``I`` of the whole segment are known (or filled in chunks just before they are
-needed); only the membrane update, the threshold crossing, the reset and the refractory
-period remain a per-step loop, vectorised over neurons and networks. :class:`_FastSteps`
-is the loop for ``n_ref >= 1`` and ``u_rest <= theta`` (every parameter set of the paper),
-:func:`_general_steps` the loop for any parameters.
+Between two spikes the membrane is a linear filter of the current. With ``V = U - u_rest``
+and ``k = dt/τ_mem``, SPEC §2 (b) reads
+
+.. math::  V[n] = (1 - k)\,V[n-1] + k\,I[n],
+
+so the *free* trajectory ``F`` of a whole segment (no threshold, from the state before it)
+is one blocked filter of the currents (:func:`.filters.first_order`). A spike at step
+``t*`` clamps the neuron to ``U = u_rest`` for the ``n_ref`` steps after it (its current is
+ignored), and it starts again from ``V[r] = 0`` at ``r = t* + n_ref``; by linearity, for
+``t > r``
+
+.. math::  V[t] = F[t] - (1 - k)^{\,t - r}\,F[r].
+
+:func:`_event_scan` finds the spikes in rounds: each round looks, for every neuron still in
+play, for its first threshold crossing ``u_rest + V[t] > θ`` after its last restart (one
+vectorised pass over the segment). A neuron fires at most once every ``n_ref + 1`` steps,
+so a segment takes at most ``T / (n_ref + 1) + 1`` rounds, and the cost no longer grows with
+the number of steps times the Python overhead of a step. It applies for ``n_ref >= 1`` and
+``u_rest <= θ`` (every parameter set of the paper, :func:`_fast_path`); :func:`_general_steps`
+is the step-by-step loop for any parameters.
+
+``Ũ = u_rest + V`` is the literal engine's ``U + k (u_rest - U + I)``
+(:func:`~superspike_ref.neuron.potential_step`) computed in another order: the two differ by
+rounding, as the currents do already (blocked filters), and the spikes are identical (tested
+against the literal engine).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .filters import first_order, powers
+
 _NEVER = -(2**62)  # "last spike" of a neuron that has not spiked yet
 
 
 def _fast_path(p) -> bool:
-    """Parameters for which :class:`_FastSteps` applies."""
+    """Parameters for which :func:`_event_scan` applies."""
     return p.n_ref >= 1 and p.u_rest_V <= p.theta_V
 
 
-class _FastSteps:
-    """Steps of SPEC §2 (b)-(e) for one segment when ``n_ref >= 1`` and ``u_rest <= theta``.
+def _potential(F, F_restart, decay_pow, t, restart, u_rest):
+    """``u_rest + V[t]``: ``F[t]`` before any restart (``restart < 0``), else ``F[t] - (1-k)^(t-r) F[r]``.
 
-    ``rows[t+1]`` receives ``U`` after step ``n0+t`` (after the reset); the values before the
-    reset of spiking neurons are kept in ``resets`` and put back by :meth:`finish`, so that
-    ``rows`` then holds ``Ũ``. The loop reads ``drive``, a copy of ``I`` that is 0 for neurons
-    in their refractory period: with ``U[n-1] = u_rest`` and no drive, eq. (b) gives exactly
-    ``u_rest``, which cannot cross ``theta >= u_rest``. A step thus costs six ufunc calls and
-    no mask, whatever the number of neurons and networks.
+    ``t`` is a column of local steps, ``restart`` the last restart ``r`` of each neuron (or of
+    each neuron at each step) and ``F_restart`` the free trajectory there, ``F[r]``.
     """
-
-    def __init__(self, rows, I, S, last, n0: int, p) -> None:
-        self.rows, self.I, self.S, self.last, self.n0 = rows, I, S, last, n0
-        self.n_ref = p.n_ref
-        self.drive = np.empty_like(I)
-        self.resets = []
-        self.refractory_until = int(last.max()) + p.n_ref  # last step of any running refractory period
-        # 0-d arrays: ufuncs take them faster than Python floats (same float64 values)
-        self.consts = np.array(p.u_rest_V), np.array(p.theta_V), np.array(p.dt_s / p.tau_mem_s)
-        self.tmp = np.empty(rows.shape[1:])
-
-    def run(self, t0: int, t1: int) -> None:
-        """Steps ``n0+t0 .. n0+t1-1`` (their currents ``I[t0:t1]`` must be final)."""
-        rows, drive, S, last, n0, n_ref, tmp = self.rows, self.drive, self.S, self.last, self.n0, self.n_ref, self.tmp
-        drive[t0:t1] = self.I[t0:t1]
-        if self.refractory_until >= n0 + t0:
-            remaining = last + (n_ref + 1 - (n0 + t0))  # refractory steps left (<= 0: none)
-            drive[t0:t1][np.arange(t1 - t0)[:, None, None] < remaining] = 0.0
-        u_rest, theta, k_mem = self.consts
-        sub, add, mul, greater, flatnonzero = np.subtract, np.add, np.multiply, np.greater, np.flatnonzero
-        last_flat, drive_flat = last.reshape(-1), drive.reshape(len(drive), -1)
-        for t, prev, cur, current, s in zip(range(t0, t1), rows[t0:t1], rows[t0 + 1:t1 + 1], drive[t0:t1], S[t0:t1]):
-            sub(u_rest, prev, tmp)
-            add(tmp, current, tmp)
-            mul(tmp, k_mem, tmp)
-            add(tmp, prev, cur)
-            greater(cur, theta, s)
-            if s.any():
-                idx = flatnonzero(s)  # the neurons that spiked, as flat indices of (n_net, n)
-                cur_flat = cur.reshape(-1)
-                last_flat[idx] = n0 + t
-                self.resets.append((t, idx, cur_flat[idx]))
-                cur_flat[idx] = u_rest
-                drive_flat[t + 1:min(t + 1 + n_ref, t1), idx] = 0.0
-                self.refractory_until = n0 + t + n_ref
-
-    def finish(self) -> np.ndarray:
-        """Put the values before the reset back; return ``U`` after the last step."""
-        U_end = self.rows[-1].copy()
-        for t, idx, values in self.resets:
-            self.rows[t + 1].reshape(-1)[idx] = values
-        return U_end
+    return u_rest + (F - np.where(restart >= 0, decay_pow[np.clip(t - restart, 0, None)] * F_restart, 0.0))
 
 
-def _general_steps(U_rows, I_rows, S_rows, last, t0, t1, n, p, state) -> None:
-    """Steps t0..t1-1 of SPEC §2 (b)-(e) for any parameters (``n_ref == 0`` or ``u_rest > theta``)."""
+def _event_scan(I: np.ndarray, U0: np.ndarray, last: np.ndarray, n0: int, p):
+    """``(Ũ, S, U_end, last_end)`` of neurons ``(T, N)`` over steps ``n0 .. n0+T-1`` (see the module docstring).
+
+    ``U0`` and ``last`` ``(N,)`` are the potential after the reset and the step of the last
+    spike before the segment.
+    """
+    T, N = I.shape
+    k, u_rest, n_ref = p.dt_s / p.tau_mem_s, p.u_rest_V, p.n_ref
+    F = first_order(I, 1.0 - k, k, U0 - u_rest)
+    decay_pow = powers(1.0 - k, T + 1)
+    U_free = u_rest + F                              # Ũ of a neuron that has not restarted
+    initial = last + n_ref - n0                      # the last refractory step (local); < 0: none
+    free = np.flatnonzero(initial < 0)
+    crossed = U_free[:, free] > p.theta_V            # round 1: the free neurons' first spikes
+    first = crossed.argmax(axis=0)
+    fires = crossed[first, np.arange(free.size)]
+    fired_t, fired_i = [first[fires]], [free[fires]]
+    restart = initial.copy()
+    restart[fired_i[0]] = fired_t[0] + n_ref
+    play = np.concatenate([np.flatnonzero((initial >= 0) & (initial < T - 1)), fired_i[0][restart[fired_i[0]] < T - 1]])
+    while play.size:                                 # further rounds: the next spike after a restart
+        r = restart[play]
+        t0 = int(r.min()) + 1
+        t = np.arange(t0, T)[:, None]
+        U_tilde = _potential(F[t0:, play], F[r, play], decay_pow, t, r, u_rest)
+        crossed = (U_tilde > p.theta_V) & (t > r)
+        first = crossed.argmax(axis=0)
+        fires = crossed[first, np.arange(play.size)]
+        who, when = play[fires], t0 + first[fires]
+        fired_t.append(when)
+        fired_i.append(who)
+        restart[who] = when + n_ref
+        play = who[restart[who] < T - 1]
+    fired_t, fired_i = np.concatenate(fired_t), np.concatenate(fired_i)
+    U_tilde = _assemble(U_free, F, decay_pow, fired_t, fired_i, initial, p)
+    S = np.zeros((T, N), dtype=bool)
+    S[fired_t, fired_i] = True
+    last_end = last.copy()
+    np.maximum.at(last_end, fired_i, n0 + fired_t)
+    return U_tilde, S, np.where(S[-1], u_rest, U_tilde[-1]), last_end
+
+
+def _assemble(U_free, F, decay_pow, fired_t, fired_i, initial, p) -> np.ndarray:
+    """``Ũ`` of the segment: the free trajectory, except in the columns of neurons that restarted."""
+    T = len(F)
+    cols, inverse = np.unique(np.concatenate([fired_i, np.flatnonzero(initial >= 0)]), return_inverse=True)
+    restart = np.full((T, cols.size), -1, dtype=np.int64)   # the last restart before each step
+    at_start = initial[cols] >= 0
+    restart[0, at_start] = initial[cols][at_start]
+    inside = fired_t + 1 < T
+    restart[fired_t[inside] + 1, inverse[:fired_i.size][inside]] = fired_t[inside] + p.n_ref
+    np.maximum.accumulate(restart, axis=0, out=restart)
+    t = np.arange(T)[:, None]
+    F_cols = F[:, cols]
+    F_restart = np.take_along_axis(F_cols, np.clip(restart, 0, T - 1), axis=0)  # refractory steps are set below
+    U_cols = _potential(F_cols, F_restart, decay_pow, t, restart, p.u_rest_V)
+    U_cols[t <= restart] = p.u_rest_V                # refractory: U = u_rest, the current ignored
+    U_tilde = U_free
+    U_tilde[:, cols] = U_cols
+    return U_tilde
+
+
+def _general_steps(U_rows, I_rows, S_rows, last, n, p, state) -> None:
+    """SPEC §2 (b)-(e) step by step, for any parameters (``n_ref == 0`` or ``u_rest > theta``)."""
     u_rest, theta, k_mem, n_ref = p.u_rest_V, p.theta_V, p.dt_s / p.tau_mem_s, p.n_ref
     U, refractory, active, tmp = state["U"], state["refractory"], state["active"], state["tmp"]
-    for t in range(t0, t1):
-        cur, s = U_rows[t + 1], S_rows[t]
+    for cur, s, current in zip(U_rows[1:], S_rows, I_rows):
         np.subtract(u_rest, U, tmp)
-        np.add(tmp, I_rows[t], tmp)
+        np.add(tmp, current, tmp)
         np.multiply(tmp, k_mem, tmp)
         np.add(tmp, U, cur)
         np.copyto(cur, u_rest, where=refractory)
@@ -93,49 +131,24 @@ def _general_steps(U_rows, I_rows, S_rows, last, t0, t1, n, p, state) -> None:
         np.logical_not(active, out=refractory)
 
 
-def lif(p, layers: list, U: list, I_end: list, last_spike: list, I: np.ndarray, n0: int, chunk=None, spikes=None):
-    """Threshold, reset and refractoriness of LIF layers (list indices ``layers``), step by step.
+def lif(p, k: int, U: list, I_end: list, last_spike: list, I: np.ndarray, n0: int):
+    """Threshold, reset and refractoriness of LIF layer ``k + 1`` (list index ``k``) over a segment.
 
-    ``I`` ``(T, n_net, n)`` holds the layers' currents side by side (SPEC §2 (a)); with
-    ``chunk = (C, fill)``, ``fill(t0, t1)`` writes the currents of steps t0..t1-1 just
-    before they are needed, in chunks of ``C`` steps. Returns ``Ũ`` and ``S``, ``(T, n_net, n)``.
-    ``Ũ = U + dt/tau_mem * (u_rest - U + I)`` is evaluated with the operations of
-    :func:`~superspike_ref.neuron.membrane_update`, in the same order.
-
-    The per-layer state lists ``U``, ``I_end`` and ``last_spike`` (indexed by LIF layer) hold
-    the state before the segment and receive the state after it.
+    ``I`` ``(T, n_net, n)`` are the layer's currents (SPEC §2 (a)). Returns ``Ũ`` and ``S``,
+    ``(T, n_net, n)``. The per-layer state lists ``U``, ``I_end`` and ``last_spike`` hold the
+    state before the segment and receive the state after it.
     """
     T, n_net, n = I.shape
-    rows = np.empty((T + 1, n_net, n))  # row t+1: step n0+t
-    rows[0] = np.concatenate([U[l] for l in layers], axis=1)
-    S = np.zeros((T, n_net, n), dtype=bool) if spikes is None else spikes
-    last = np.concatenate([last_spike[l] for l in layers], axis=1)
-    size, fill = (T, None) if chunk is None else chunk
     if _fast_path(p):
-        steps = _FastSteps(rows, I, S, last, n0, p)
-        for t0 in range(0, T, size):
-            t1 = min(T, t0 + size)
-            if fill is not None:
-                fill(t0, t1)
-            steps.run(t0, t1)
-        U_end = steps.finish()
+        U_tilde, S, U_end, last = _event_scan(I.reshape(T, -1), U[k].reshape(-1), last_spike[k].reshape(-1), n0, p)
+        U_tilde, S = U_tilde.reshape(T, n_net, n), S.reshape(T, n_net, n)
+        U_end, last = U_end.reshape(n_net, n), last.reshape(n_net, n)
     else:
-        rows[1:] = p.u_rest_V
+        rows = np.empty((T + 1, n_net, n))
+        rows[0], S, last = U[k], np.zeros((T, n_net, n), dtype=bool), last_spike[k].copy()
         active = last < n0 - p.n_ref
-        state = {"U": rows[0].copy(), "refractory": ~active, "active": active, "tmp": np.empty((n_net, n))}
-        U_rows, I_rows, S_rows = list(rows), list(I), list(S)
-        for t0 in range(0, T, size):
-            t1 = min(T, t0 + size)
-            if fill is not None:
-                fill(t0, t1)
-            _general_steps(U_rows, I_rows, S_rows, last, t0, t1, n0 + t0, p, state)
-        U_end = state["U"]
-    start = 0
-    for l in layers:
-        width = U[l].shape[1]
-        part = slice(start, start + width)
-        U[l] = U_end[:, part].copy()
-        I_end[l] = I[-1, :, part].copy()
-        last_spike[l] = last[:, part].copy()
-        start += width
-    return rows[1:], S
+        state = {"U": U[k].copy(), "refractory": ~active, "active": active, "tmp": np.empty((n_net, n))}
+        _general_steps(list(rows), list(I), list(S), last, n0, p, state)
+        U_tilde, U_end = rows[1:], state["U"]
+    U[k], I_end[k], last_spike[k] = U_end, I[-1].copy(), last
+    return U_tilde, S
