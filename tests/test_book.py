@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -51,10 +51,9 @@ def _chromium() -> str | None:
 
 
 def _course_order() -> list[str]:
-    """The documents of the sidebar, in order, as conf.py lists them."""
-    text = (REPO / "conf.py").read_text(encoding="utf-8")
-    block = text[text.index("COURSE = {"):text.index('"""The sidebar')]
-    return re.findall(r'"((?:README|docs/|notebooks/)[^"]*)"', block)
+    """The documents of the sidebar, in order, as conf.py lists them (conf.py imports only the stdlib)."""
+    course = runpy.run_path(str(REPO / "conf.py"))["COURSE"]
+    return [doc for docs in course.values() for doc in docs]
 
 
 @pytest.fixture(scope="session")
@@ -296,7 +295,7 @@ def _check_page(browser, url: str, name: str, has_math: bool, scroll_to: str | N
         tex_errors = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
         if equations == 0 or untypeset or tex_errors:
             problems.append(f"equations: {equations} typeset, {untypeset} not, {tex_errors} TeX errors")
-    # Every image loaded and decoded (scrolled into view first, in case a browser loads lazily).
+    # Every image loaded and decoded (made eager first, in case the browser would load it lazily).
     page.evaluate("() => Promise.all([...document.images].map(i => { i.loading = 'eager'; return i.decode().catch(() => null); }))")
     images = page.evaluate("() => [...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
     problems += [f"image not displayed: {src}" for src, shown in images if not shown]
