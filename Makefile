@@ -29,10 +29,11 @@ book: $(VENV)/.docs-installed
 
 # The notebooks ask for the kernel "python3". A kernelspec of that name inside .venv, pointing at
 # .venv's Python, and JUPYTER_PATH put first, so that a user-wide "python3" kernel (a system Python
-# without superspike_ref: ModuleNotFoundError) cannot win.
+# without superspike_ref: ModuleNotFoundError) cannot win. Extra options: make notebooks LAB_ARGS=--no-browser
+LAB_ARGS ?=
 notebooks: $(VENV)/.installed
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (superspike_ref .venv)"
-	JUPYTER_PATH="$(abspath $(VENV))/share/jupyter" $(PY) -m jupyter lab notebooks
+	JUPYTER_PATH="$(abspath $(VENV))/share/jupyter" $(PY) -m jupyter lab $(LAB_ARGS) notebooks
 
 demo: $(VENV)/.installed
 	$(PY) -m superspike_ref demo
