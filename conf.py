@@ -58,7 +58,7 @@ html_last_updated_fmt = None
 html_context = {"default_mode": "auto"}       # light/dark as the reader's system (else a console error)
 
 COURSE = {
-    "Start": ["README"],
+    "Start": ["README", "docs/course"],
     "Derivation (notebooks 01–08, then 16)": [
         "notebooks/01_lif_neuron",
         "notebooks/02_traces_and_kernels",
