@@ -24,6 +24,7 @@ or lines of a file: only short field and key names, and numbers, appear.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ from .report import (
     compare_key,
     key_stage,
 )
+from .variants import VARIANTS, apply_variants, check_variants
 
 __all__ = cases.__all__ + report.__all__ + [
     "GOLDEN_FORMAT",
@@ -91,9 +93,11 @@ def load_candidate(path) -> dict:
     return load_npz(path)
 
 
-def _reference_traces(case: Case, extra_record=()) -> dict:
+def _reference_traces(case: Case, extra_record=(), variants=()) -> dict:
+    """The literal engine's traces of ``case`` with the SPEC ``variants`` (:mod:`superspike_ref.variants`)."""
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
-    sim = LiteralEngine(case.network, case.task)
+    network, discretisation = apply_variants(variants, case.network)
+    sim = LiteralEngine(network, case.task, discretisation)
     return sim.run(case.n_steps, record=record).traces
 
 
@@ -140,7 +144,7 @@ def _to_paper(cand: dict, expected: dict, convention: str, context, cand_name: s
 
 
 def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float | None = None,
-             atol_scale: float | None = None, precision: str = "float64") -> Report:
+             atol_scale: float | None = None, precision: str = "float64", variants=()) -> Report:
     r"""Validate an implementation's traces against the reference on a case, stage by stage.
 
     Parameters
@@ -171,6 +175,10 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         the candidate's measured weight error, so their tolerance may change per step); it
         needs a SPEC §9 case unless both overrides are given. Spikes must match exactly in
         every tier.
+    variants : iterable of str
+        SPEC variants the candidate declares (:mod:`superspike_ref.variants`): the reference runs
+        with them. On failure, :func:`_explaining_variants` names in ``report.explained_by`` the
+        variants with which it would pass. Unknown names raise ``ValueError``.
 
     Returns
     -------
@@ -184,15 +192,26 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
 
     conv.check_convention(convention)
     check_tolerance_args(precision, rtol, atol_scale)
-    case_dir = Path(case_dir)
+    variants, case_dir, tier = check_variants(variants), Path(case_dir), (precision, rtol, atol_scale)
     if isinstance(candidate, dict):
         cand, cand_name = dict(candidate), "<dict>"
     else:
         cand, cand_name = load_candidate(candidate), str(candidate)
-
     if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
-        return _validate_golden(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
-    return _validate_case(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale))
+        return _validate_golden(cand, cand_name, case_dir, convention, skip, tier, variants)
+    report = _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants)
+    explain = () if report.ok else _explaining_variants(cand, cand_name, case_dir, convention, skip, tier, variants)
+    return replace(report, explained_by=explain)
+
+
+def _explaining_variants(cand, cand_name, case_dir, convention, skip, tier, variants) -> tuple:
+    """The variants not in ``variants`` with which, added alone, the candidate passes.
+
+    Each is tried on top of the declared ones: one more reference run per variant, done only for a
+    candidate that fails.
+    """
+    return tuple(name for name in VARIANTS if name not in variants
+                 and _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants + (name,)).ok)
 
 
 def _shared(tolerances: dict) -> tuple:
@@ -203,19 +222,20 @@ def _shared(tolerances: dict) -> tuple:
     return values.pop() if len(values) == 1 else (None, None)
 
 
-def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
-    """:func:`validate` on a SPEC §9 case: run the reference, convert the candidate, compare key by key."""
+def _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants=()) -> Report:
+    """:func:`validate` on a SPEC §9 case: run the reference (with ``variants``), convert the candidate, compare."""
     from . import conventions as conv
 
     case = load_case(case_dir)
     L = len(case.network.layers) - 1
-    expected = _reference_traces(case, extra_record=("W",))
+    expected = _reference_traces(case, extra_record=("W",), variants=variants)
     weights = [expected[f"W_{k}"] for k in range(L)]
     reference_weights = {f"W_{k}": w for k, w in enumerate(weights)}
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
     skip = _check_skip(skip, expected, case_dir)
-    context = conv.TraceContext.from_network(case.network, weights)
+    context = replace(conv.TraceContext.from_network(case.network, weights),
+                      euler_error_rise=apply_variants(variants, case.network)[1].euler_error_rise)
     converted = _to_paper(cand, expected, convention, context, cand_name)
 
     skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
@@ -234,7 +254,7 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier) -> Report:
     return Report(case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
                   first_failure=_first_failure(results, L), ignored=ignored, skipped=skipped,
                   n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol,
-                  atol_scale=atol_scale, precision=tier[0], tolerances=tolerances)
+                  atol_scale=atol_scale, precision=tier[0], tolerances=tolerances, variants=variants)
 
 
 def load_golden(golden_dir) -> tuple:
@@ -250,7 +270,9 @@ def load_golden(golden_dir) -> tuple:
     return spec, inputs, load_npz(golden_dir / "expected.npz")
 
 
-def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier) -> Report:
+def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier, variants) -> Report:
+    if variants:
+        raise ValueError(f"{golden_dir} is a golden-vector directory; SPEC variants apply to SPEC §9 cases only")
     if convention != "paper":
         raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
                          f"so validate it with convention 'paper', not {convention!r}")
