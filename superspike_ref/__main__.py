@@ -57,7 +57,8 @@ def _run_case(args) -> int:
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; name the .npz file to write")
     _check_recording_fits(args.case_dir, (), args.max_memory)
-    traces = run_case(args.case_dir, engine=args.engine, progress=not args.no_progress, variants=args.variant or ())
+    traces = run_case(args.case_dir, engine=args.engine, progress=not args.no_progress,
+                      variants=args.variant or ())
     atomic_write(out, lambda f: np.savez_compressed(f, **traces))
     print(f"wrote {len(traces)} traces to {out}")
     return 0
@@ -219,7 +220,8 @@ def _add_make_case(sub, parents) -> None:
     make.add_argument("--w0", type=float, default=0.05, help="initial weight scale w0_V (default 0.05)")
     for option, name in (("--rho", "rho"), ("--e-gate", "e_gate"), ("--delay-s", "delay_s")):
         make.add_argument(option, type=float, default=None, help=f"parameter {name} (SPEC §1)")
-    make.add_argument("--param", action="append", metavar="NAME=VALUE", help="any other SPEC §1 parameter (repeatable)")
+    make.add_argument("--param", action="append", metavar="NAME=VALUE",
+                      help="any other SPEC §1 parameter (repeatable)")
     make.add_argument("--force", action="store_true", help="overwrite a case in --out")
     make.set_defaults(func=_make_case)
 

@@ -302,14 +302,15 @@ def convert_traces(traces: dict, source: str, target: str, context: TraceContext
     return from_paper(to_paper(traces, source, context), target, context)
 
 
-def conversion_accuracy(convention: str, name: str, exact_inputs: bool = True) -> str:
+def conversion_accuracy(convention: str, name: str, exact_inputs: bool = True, euler_error_rise: bool = False) -> str:
     """``"exact"`` or ``"approximate (...)"`` for the converter of trace ``name`` in ``convention``.
 
     ``exact_inputs`` says whether the keys the exact auryn converters need were present
-    (the output error for ``e``; the error and ``lambda`` for ``m``).
+    (the output error for ``e``; the error and ``lambda`` for ``m``). With ``euler_error_rise``
+    (the ``auryn-error-kernel`` variant, :class:`TraceContext`) every auryn factor is exact.
     """
     check_convention(convention)
-    if convention != "auryn":
+    if convention != "auryn" or euler_error_rise:
         return "exact"
     if name == "v":
         return "approximate (factor (β dt/τ_rise)², g_A = 20 g only to ≈1 %)"

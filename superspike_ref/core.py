@@ -205,7 +205,8 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable,
         U_tilde.append(u_tilde)
         S.append(spikes)
         pre = spikes                                                                      # feeds the next layer
-    err_rise, e_out = error_step(state.error.err_rise, state.error.e, error_impulses(S[-1]), p, discretisation)  # §3: e = α * (Ŝ - S), eq. 2.1
+    impulses = error_impulses(S[-1])                                                      # §3: Ŝ - S (or the task's)
+    err_rise, e_out = error_step(state.error.err_rise, state.error.e, impulses, p, discretisation)  # §3: e = α * (Ŝ - S), eq. 2.1
     errors = hidden_errors(e_out, state.weights, network.feedback, network.feedback_matrices) + [e_out]  # §3: Bᵀe, §3.3.4
     zh = tuple(het_trace_step(h, S[k], p) if p.rho > 0 else h for k, h in enumerate(state.zh))  # §3: zh, eq. 3.5
     hidden = [(state.weights[k], zh[k]) for k in range(n_conn - 1)] + [(None, None)]  # w, zh into hidden layers

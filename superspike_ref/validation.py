@@ -239,7 +239,8 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants=(
     converted = _to_paper(cand, expected, convention, context, cand_name)
 
     skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
-    accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L)) for k in expected}
+    accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L),
+                                            context.euler_error_rise) for k in expected}
     coefficients = None
     if tier[0] == "float32":                           # the candidate's weights, where comparable, enter c_I
         usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}

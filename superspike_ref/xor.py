@@ -25,7 +25,8 @@ import numpy as np
 from .params import Params, whole_steps
 from .tasks import CyclicTask, frozen_poisson
 
-__all__ = ["XorTask", "XorRasterTask", "window_error_impulses", "make_xor_task", "xor_window_responses", "xor_trial_outcomes", "xor_late_responses"]
+__all__ = ["XorTask", "XorRasterTask", "window_error_impulses", "make_xor_task", "xor_window_responses",
+           "xor_trial_outcomes", "xor_late_responses"]
 
 _BLOCK_STEPS = 5000  # background noise is drawn per block of this many steps (deterministic per block)
 

@@ -85,7 +85,8 @@ def test_memory_check_and_bad_input_are_one_line(tmp_path, capsys):
     assert main(base + ["--max-memory", "1M"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--steps 2000" in err and not (tmp_path / "big").exists()
-    assert main(["make-case", "--layers", "5", "2", "--steps", "10", "--param", "rho", "--out", str(tmp_path / "a")]) == 2
+    small = ["make-case", "--layers", "5", "2", "--steps", "10", "--out", str(tmp_path / "small"), "--param"]
+    assert main(small + ["rho"]) == 2
     assert "--param must be NAME=NUMBER" in capsys.readouterr().err
-    assert main(["make-case", "--layers", "5", "2", "--steps", "10", "--param", "tau=1", "--out", str(tmp_path / "b")]) == 2
+    assert main(small + ["tau=1"]) == 2
     assert "unknown parameter name" in capsys.readouterr().err

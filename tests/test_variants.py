@@ -173,8 +173,11 @@ def test_auryn_convention_with_the_auryn_error_kernel_is_exact():
     auryn = conv.from_paper(paper, "auryn", replace(context, euler_error_rise=True))
     c = case.network.params.dt_s / case.network.params.tau_rise_s
     np.testing.assert_array_equal(auryn["e_2"], paper["e_2"] * c)
-    assert validate(auryn, CASE, convention="auryn", variants=["auryn-error-kernel"]).ok
-    assert not validate(auryn, CASE, convention="auryn").ok
+    report = validate(auryn, CASE, convention="auryn", variants=["auryn-error-kernel"])
+    assert report.ok and report.result("v_0").converter == "exact"
+    undeclared = validate(auryn, CASE, convention="auryn")
+    assert not undeclared.ok and undeclared.explained_by == ("auryn-error-kernel",)
+    assert undeclared.result("v_0").converter.startswith("approximate")
 
 
 def test_cli_variant(tmp_path, capsys):
