@@ -107,8 +107,8 @@ def make_case(out_dir, layers, n_steps: int, feedback: str = "symmetric", seed: 
 
     ``draw`` are the remaining options of :func:`case_arrays` (``task``, ``rate_Hz``,
     ``target_rate_Hz``, ``w0_V``). The case is read back with :func:`~superspike_ref.cases.load_case`
-    (so a case that would not load is never left behind without a message) and run by the literal
-    engine.
+    and run by the literal engine; if either fails, the files written are removed and the error
+    raised.
 
     Raises
     ------
@@ -134,9 +134,10 @@ def make_case(out_dir, layers, n_steps: int, feedback: str = "symmetric", seed: 
     save_npz(out_dir / "arrays.npz", arrays)
     try:
         load_case(out_dir)
-    except ValueError:                                  # e.g. an optimizer or record name the reader rejects
+        expected = run_case(out_dir)
+    except ValueError:                                  # e.g. recording 'v' of the 'fixed' optimiser
         for name in ("case.json", "arrays.npz"):
             (out_dir / name).unlink()
         raise
-    save_npz(out_dir / "expected.npz", run_case(out_dir))
+    save_npz(out_dir / "expected.npz", expected)
     return out_dir

@@ -90,3 +90,5 @@ def test_memory_check_and_bad_input_are_one_line(tmp_path, capsys):
     assert "--param must be NAME=NUMBER" in capsys.readouterr().err
     assert main(small + ["tau=1"]) == 2
     assert "unknown parameter name" in capsys.readouterr().err
+    assert main(small[:-1] + ["--optimizer", "fixed"]) == 2            # records v by default: nothing left behind
+    assert "cannot record 'v'" in capsys.readouterr().err and not any((tmp_path / "small").iterdir())
