@@ -1,4 +1,4 @@
-"""Command line of superspike_ref: ``python -m superspike_ref {demo,run-case,validate,reproduce} ...``
+"""Command line of superspike_ref: ``python -m superspike_ref {demo,run-case,make-case,validate,reproduce} ...``
 (``--help`` after a command describes it).
 
 Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance, 2 for a user
@@ -92,7 +92,8 @@ def _run_case(args) -> int:
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; name the .npz file to write")
     _check_recording_fits(args.case_dir, (), args.max_memory)
-    traces = run_case(args.case_dir, engine=args.engine, progress=not args.no_progress)
+    traces = run_case(args.case_dir, engine=args.engine, progress=not args.no_progress,
+                      variants=args.variant or ())
     atomic_write(out, lambda f: np.savez_compressed(f, **traces))
     print(f"wrote {len(traces)} traces to {out}")
     return 0
@@ -117,9 +118,32 @@ def _validate(args) -> int:
     if (Path(args.against) / "case.json").is_file():
         _check_recording_fits(args.against, ("W",), args.max_memory)
     report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or (),
-                      precision=tier[0], rtol=tier[1], atol_scale=tier[2], local=args.local)
+                      precision=tier[0], rtol=tier[1], atol_scale=tier[2], local=args.local,
+                      variants=args.variant or ())
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.ok else 1
+
+
+def _make_case(args) -> int:
+    from .make_case import make_case
+
+    params = dict(_parameter(text) for text in args.param or ())
+    params.update({name: value for name, value in (("rho", args.rho), ("e_gate", args.e_gate),
+                                                   ("delay_s", args.delay_s)) if value is not None})
+    out = make_case(args.out, args.layers, args.steps, feedback=args.feedback, seed=args.seed, record=args.record,
+                    params=params, optimizer=args.optimizer, force=args.force, max_memory=args.max_memory,
+                    task=args.task, rate_Hz=args.rate_hz, target_rate_Hz=args.target_rate_hz, w0_V=args.w0)
+    print(f"wrote {out / 'case.json'}, arrays.npz and expected.npz (layers {args.layers}, {args.steps} steps)")
+    return 0
+
+
+def _parameter(text: str) -> tuple:
+    """``--param NAME=VALUE`` as ``(NAME, float)``; ``ValueError`` naming the option otherwise."""
+    name, _, value = text.partition("=")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ValueError(f"--param must be NAME=NUMBER (a SPEC §1 parameter), got {text!r}") from None
 
 
 def _reproduce(args) -> int:
@@ -197,7 +221,47 @@ def _add_validate(sub, parents) -> None:
                           "for every key (a number >= 0)")
     val.add_argument("--local", action="store_true", help="stage-local diagnosis: recompute every key from your own "
                      "upstream traces (teacher forcing) and name every failing stage (docs/validation.md)")
+    _add_variant_option(val, "run the reference with this SPEC variant the candidate declares (repeatable; "
+                             "docs/validation.md, SPEC variants)")
     val.set_defaults(func=_validate)
+
+
+def _add_variant_option(command, text: str) -> None:
+    """The repeatable ``--variant NAME`` option (:mod:`superspike_ref.variants`); names are checked by the library."""
+    from .variants import VARIANTS
+
+    command.add_argument("--variant", action="append", metavar="NAME", help=f"{text}: {', '.join(VARIANTS)}")
+
+
+def _add_make_case(sub, parents) -> None:
+    """The ``make-case`` command (:mod:`superspike_ref.make_case`)."""
+    from .feedback import FEEDBACK_KINDS
+    from .make_case import CASE_TASKS
+    from .optimizers import OPTIMIZERS
+
+    make = sub.add_parser("make-case", parents=parents, help="write a case of any size and its expected traces",
+                          description="Draw a SPEC §9 case (case.json, arrays.npz) for a network of any size and "
+                                      "write the reference's traces of it (expected.npz).")
+    make.add_argument("--layers", type=int, nargs="+", required=True, metavar="N",
+                      help="layer sizes, input first (e.g. 200 256 200)")
+    make.add_argument("--steps", type=int, required=True, help="time steps of the case")
+    make.add_argument("--out", required=True, help="folder to write (refused if it holds a case, unless --force)")
+    make.add_argument("--feedback", default="symmetric", choices=FEEDBACK_KINDS, help="default symmetric")
+    make.add_argument("--optimizer", default="rmaxprop", choices=OPTIMIZERS, help="default rmaxprop")
+    make.add_argument("--task", default="poisson", choices=CASE_TASKS,
+                      help="poisson (frozen Poisson input and target, default) or xor (2 outputs)")
+    make.add_argument("--seed", type=int, default=0, help="seed of input, target, weights and feedback (default 0)")
+    make.add_argument("--record", nargs="+", default=["S", "U_tilde", "e", "W", "v"], metavar="NAME",
+                      help="traces to record (default S U_tilde e W v)")
+    make.add_argument("--rate-hz", type=float, default=10.0, help="input (xor: background) rate, default 10 Hz")
+    make.add_argument("--target-rate-hz", type=float, default=5.0, help="target rate (poisson), default 5 Hz")
+    make.add_argument("--w0", type=float, default=0.05, help="initial weight scale w0_V (default 0.05)")
+    for option, name in (("--rho", "rho"), ("--e-gate", "e_gate"), ("--delay-s", "delay_s")):
+        make.add_argument(option, type=float, default=None, help=f"parameter {name} (SPEC §1)")
+    make.add_argument("--param", action="append", metavar="NAME=VALUE",
+                      help="any other SPEC §1 parameter (repeatable)")
+    make.add_argument("--force", action="store_true", help="overwrite a case in --out")
+    make.set_defaults(func=_make_case)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -226,7 +290,9 @@ def _parser() -> argparse.ArgumentParser:
     case.add_argument("--engine", default="literal", choices=["literal", "fast"],
                       help="literal (default) or fast (cannot record lambda and m)")
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_variant_option(case, "run with this SPEC variant (repeatable; literal engine only)")
     case.set_defaults(func=_run_case)
+    _add_make_case(sub, [common, memory])
     _add_validate(sub, [common, memory])
     rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
     rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")

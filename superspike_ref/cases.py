@@ -29,6 +29,8 @@ from .network import RECORDABLE, LiteralEngine, Network
 from .optimizers import OPTIMIZERS
 from .params import Params
 from .tasks import CyclicTask
+from .xor import XorRasterTask
+from .variants import apply_variants, check_variants
 
 __all__ = [
     "CASE_FORMAT",
@@ -43,7 +45,9 @@ __all__ = [
 CASE_FORMAT = "superspike-case/1"
 ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
 _REQUIRED = ("format", "n_steps", "layers", "feedback", "optimizer", "record")
-_OPTIONAL = ("name", "params", "schedule", "t_burn_s")
+_OPTIONAL = ("name", "params", "schedule", "t_burn_s", "task", "xor_window_steps")
+TASKS = ("cyclic", "xor")
+"""Tasks a case can hold: a replayed input and target (default), or XOR trials (arrays ``xor_*``)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class Case:
 
     name: str
     network: Network
-    task: CyclicTask
+    task: CyclicTask | XorRasterTask
     n_steps: int
     record: tuple
 
@@ -104,6 +108,8 @@ _CASE_RULES = {
     "t_burn_s": (lambda v: _finite(v) and v >= 0, "must be a finite number of seconds >= 0"),
     "record": (lambda v: isinstance(v, list) and all(isinstance(r, str) and r in RECORDABLE for r in v),
                f"must be a list of names from {RECORDABLE}"),
+    "task": (lambda v: isinstance(v, str) and v in TASKS, f"must be one of {TASKS}"),
+    "xor_window_steps": (_positive_int, "must be a positive integer"),
 }
 """Every ``case.json`` field: (test, rule stated in the error message)."""
 
@@ -121,6 +127,8 @@ def _check_spec(path: Path, spec) -> dict:
     for key, (test, rule) in _CASE_RULES.items():
         if key in spec and not test(spec[key]):
             raise _field_error(path, key, f"{rule}, got {describe_value(spec[key])}")
+    if (spec.get("task") == "xor") != ("xor_window_steps" in spec):
+        raise _field_error(path, "xor_window_steps", "must be given exactly when field 'task' is 'xor'")
     return spec
 
 
@@ -169,9 +177,8 @@ def load_case(case_dir) -> Case:
     B = None
     if spec["feedback"] in ("random", "uniform"):
         B = tuple(array(f"B_{l}", (layers[-1], layers[l])) for l in range(1, n_conn))
-    inputs, target = array("input"), array("target")
     try:
-        task = CyclicTask(input=inputs, target=target)
+        task = _case_task(spec, array, json_path)
         if task.n_in != layers[0] or task.n_out != layers[-1]:
             raise ValueError(f"input/target have {task.n_in}/{task.n_out} neurons, layers say {layers[0]}/{layers[-1]}")
     except (TypeError, ValueError) as exc:
@@ -187,16 +194,49 @@ def load_case(case_dir) -> Case:
                 record=tuple(spec["record"]))
 
 
-def run_case(case_dir, engine: str = "literal", progress: bool = False) -> dict:
+def _case_task(spec: dict, array, json_path: Path):
+    """The task of a case: a :class:`CyclicTask`, or with ``"task": "xor"`` an :class:`XorRasterTask`.
+
+    An XOR case's ``arrays.npz`` adds ``xor_onset_steps`` (increasing steps >= 0) and ``xor_labels``
+    (output neurons), int arrays ``(n_trials,)``; ``case.json`` gives ``xor_window_steps``, and
+    ``n_steps`` may not exceed the input's steps (the trials are not replayed).
+    """
+    inputs, target = array("input"), array("target")
+    if spec.get("task", "cyclic") == "cyclic":
+        return CyclicTask(input=inputs, target=target)
+    if spec["n_steps"] > inputs.shape[0]:
+        raise ValueError(f"an XOR case runs at most the {inputs.shape[0]} steps of its input, "
+                         f"but {json_path.name} field 'n_steps' is {spec['n_steps']}")
+    onsets, labels = array("xor_onset_steps"), array("xor_labels")
+    for key, x in (("xor_onset_steps", onsets), ("xor_labels", labels)):
+        if not np.issubdtype(x.dtype, np.integer) or x.shape != (onsets.shape[0],) or x.size == 0:
+            raise ValueError(f"array {key!r} must be a non-empty 1-D integer array as long as 'xor_onset_steps'")
+    if onsets.min() < 0 or np.any(np.diff(onsets) <= 0) or labels.min() < 0 or labels.max() >= target.shape[1]:
+        raise ValueError("arrays 'xor_onset_steps' must increase from >= 0 and 'xor_labels' name output neurons")
+    return XorRasterTask(input=inputs, target=target, onset_steps=onsets.astype(np.int64),
+                         labels=labels.astype(np.int64), window_steps=spec["xor_window_steps"])
+
+
+def run_case(case_dir, engine: str = "literal", progress: bool = False, variants=()) -> dict:
     """Run a case and return its traces (SPEC §9 keys).
 
     The fast engine never forms the per-synapse traces ``lambda`` and ``m``; with it they are
-    left out of the result even if the case records them.
+    left out of the result even if the case records them. ``variants`` names SPEC variants
+    (:mod:`superspike_ref.variants`) to run with; they need the literal engine (``ValueError``
+    otherwise, and for an unknown name).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
+    variants = check_variants(variants)
+    if variants and engine != "literal":
+        raise ValueError(f"SPEC variants {list(variants)} run on the literal engine only; "
+                         f"the {engine} engine implements SPEC exactly")
     case = load_case(case_dir)
-    sim = ENGINES[engine](case.network, case.task)
+    network, discretisation = apply_variants(variants, case.network)
+    if engine == "literal":
+        sim = LiteralEngine(network, case.task, discretisation)
+    else:
+        sim = ENGINES[engine](network, case.task)
     record = case.record if engine == "literal" else tuple(r for r in case.record if r not in NOT_RECORDABLE)
     return sim.run(case.n_steps, record=record, progress=progress).traces
 

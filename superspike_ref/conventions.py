@@ -122,12 +122,17 @@ class TraceContext:
         Per hidden layer ``l = 1 .. L-1``: the matrices ``M_l`` ``(n_segments, n_out, n_l)`` with
         ``e_l = e_out @ M_l`` in the paper convention, one per batch segment (segment ``n // n_b``;
         the last one is used beyond the end). Build it with :meth:`from_network`.
+    euler_error_rise : bool
+        The run used the ``auryn-error-kernel`` SPEC variant (:mod:`superspike_ref.variants`):
+        its errors are exactly ``e_A = c e`` (and ``m_A = βc m``), so ``"auryn"`` errors and
+        accumulators convert by these factors alone, exactly.
     """
 
     params: Params
     layers: tuple
     feedback: str
     hidden_maps: tuple
+    euler_error_rise: bool = False
 
     @classmethod
     def from_network(cls, network, weights_per_update=None) -> "TraceContext":
@@ -204,13 +209,14 @@ def _convert_auryn_errors(traces: dict, out: dict, context: TraceContext, to_pap
 
     ``e_{A,l} = e_l + (e_{A,out} - e_out) M_l[n]``: the hidden errors are linear in the output
     error with the maps ``M_l`` of the context. Without the output error the hidden errors get the
-    factor-only form ``c = dt/τ_rise`` (approximate). Returns ``(paper_err, auryn_err)``, the
+    factor-only form ``c = dt/τ_rise`` (approximate; exact with ``context.euler_error_rise``, which
+    also gives the output error the factor alone). Returns ``(paper_err, auryn_err)``, the
     errors of both conventions per LIF layer ``l`` that was converted exactly.
     """
     p, L = context.params, context.n_layers
     paper_err, auryn_err = {}, {}
-    if f"e_{L}" not in traces:
-        for l in range(1, L):
+    if f"e_{L}" not in traces or context.euler_error_rise:
+        for l in range(1, L + 1):
             _scale(out, f"e_{l}", p.dt_s / p.tau_rise_s, to_paper)
         return paper_err, auryn_err
     source = {l: np.asarray(traces[f"e_{l}"], dtype=float) for l in range(1, L + 1) if f"e_{l}" in traces}
@@ -296,14 +302,15 @@ def convert_traces(traces: dict, source: str, target: str, context: TraceContext
     return from_paper(to_paper(traces, source, context), target, context)
 
 
-def conversion_accuracy(convention: str, name: str, exact_inputs: bool = True) -> str:
+def conversion_accuracy(convention: str, name: str, exact_inputs: bool = True, euler_error_rise: bool = False) -> str:
     """``"exact"`` or ``"approximate (...)"`` for the converter of trace ``name`` in ``convention``.
 
     ``exact_inputs`` says whether the keys the exact auryn converters need were present
-    (the output error for ``e``; the error and ``lambda`` for ``m``).
+    (the output error for ``e``; the error and ``lambda`` for ``m``). With ``euler_error_rise``
+    (the ``auryn-error-kernel`` variant, :class:`TraceContext`) every auryn factor is exact.
     """
     check_convention(convention)
-    if convention != "auryn":
+    if convention != "auryn" or euler_error_rise:
         return "exact"
     if name == "v":
         return "approximate (factor (β dt/τ_rise)², g_A = 20 g only to ≈1 %)"

@@ -37,6 +37,7 @@ from .neuron import lif_initial_state, lif_step
 from .optimizers import learning_rate, optimizer_step
 from .regulariser import het_trace_step
 from .surrogate import surrogate_grad
+from .variants import SPEC_DISCRETISATION, Discretisation
 
 __all__ = ["SynapseState", "ErrorState", "NetworkState", "StepObservables", "initial_state", "delay_step", "step",
            "update_weights", "connection_update", "check_finite_state"]
@@ -159,7 +160,8 @@ def delay_step(buffer: np.ndarray, spikes: np.ndarray, n: int):
     return buffer, buffer[(n - slots + 1) % slots]
 
 
-def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -> tuple:
+def step(network, state: NetworkState, input_spikes, error_impulses: Callable,
+         discretisation: Discretisation = SPEC_DISCRETISATION) -> tuple:
     """Advance ``network`` by one time step ``n = state.step_index`` (SPEC §2-§4; paper eqs 2.1-2.5, 3.1-3.5).
 
     Parameters
@@ -175,6 +177,9 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -
         spikes ``S_out`` of this step, e.g. ``lambda S_out: target[n] - S_out`` (SPEC §3) or a
         task's own (SPEC §6). A callable, because the impulses depend on spikes that only this
         step computes, and so the whole rule stays in one function, in the paper's order.
+    discretisation : Discretisation
+        SPEC's (default) or that of declared variants (:mod:`superspike_ref.variants`), passed to
+        :func:`~superspike_ref.neuron.lif_step` and :func:`~superspike_ref.error.error_step`.
 
     Returns
     -------
@@ -192,7 +197,7 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -
     for k, (syn, w) in enumerate(zip(state.synapses, state.weights)):
         delay, arriving = delay_step(syn.delay, pre, n)                                   # §2: A[n] = S_pre[n - n_d]
         z, z_tilde = psp_trace_step(syn.z, syn.z_tilde, arriving, p)                      # §3: z̃ = ε * A (eq. 2.5)
-        neuron, u_tilde, spikes = lif_step(state.lif[k], w @ arriving, p)                 # §2 (a)-(e): eqs 3.1-3.2
+        neuron, u_tilde, spikes = lif_step(state.lif[k], w @ arriving, p, discretisation)  # §2 (a)-(e): eqs 3.1-3.2
         sigma_prime.append(surrogate_grad(u_tilde, p.theta_V, p.beta_per_V, p.u_cut_V))  # §3: σ′(Ũ), eq. 2.3
         elig_rise, elig = eligibility_step(syn.elig_rise, syn.elig, sigma_prime[-1], z_tilde, p)  # §3: λ = α * (σ′ z̃), eq. 2.5
         lif.append(neuron)
@@ -200,7 +205,8 @@ def step(network, state: NetworkState, input_spikes, error_impulses: Callable) -
         U_tilde.append(u_tilde)
         S.append(spikes)
         pre = spikes                                                                      # feeds the next layer
-    err_rise, e_out = error_step(state.error.err_rise, state.error.e, error_impulses(S[-1]), p)  # §3: e = α * (Ŝ - S), eq. 2.1
+    impulses = error_impulses(S[-1])                                                      # §3: Ŝ - S (or the task's)
+    err_rise, e_out = error_step(state.error.err_rise, state.error.e, impulses, p, discretisation)  # §3: e = α * (Ŝ - S), eq. 2.1
     errors = hidden_errors(e_out, state.weights, network.feedback, network.feedback_matrices) + [e_out]  # §3: Bᵀe, §3.3.4
     zh = tuple(het_trace_step(h, S[k], p) if p.rho > 0 else h for k, h in enumerate(state.zh))  # §3: zh, eq. 3.5
     hidden = [(state.weights[k], zh[k]) for k in range(n_conn - 1)] + [(None, None)]  # w, zh into hidden layers

@@ -22,6 +22,7 @@ import numpy as np
 
 from .filters import double_exp, double_exp_step, kernel_energy_steps
 from .params import Params
+from .variants import SPEC_DISCRETISATION, Discretisation
 
 __all__ = [
     "error_impulses",
@@ -44,12 +45,16 @@ def error_impulses(target, output) -> np.ndarray:
     return np.asarray(target, dtype=float) - np.asarray(output, dtype=float)
 
 
-def error_step(err_rise, e, impulses, params: Params):
+def error_step(err_rise, e, impulses, params: Params, discretisation: Discretisation = SPEC_DISCRETISATION):
     r"""Advance the output error by one step: ``e = K(τ_rise, τ_decay)`` applied to the impulses (SPEC §3).
 
     .. math::  e_i = \alpha * (\hat S_i - S_i) \qquad\text{(paper eq. 2.1 and §3.3.3)}
 
-    One step of :func:`van_rossum_error`, for an engine that learns online.
+    One step of :func:`van_rossum_error`, for an engine that learns online. With the
+    ``auryn-error-kernel`` variant (``discretisation.euler_error_rise``) the first stage keeps
+    ``keep_rise = 1 - dt/τ_rise`` of itself per step instead of ``decay_rise = exp(-dt/τ_rise)``:
+    the original code's Euler follower divided by ``dt/τ_rise``, so that its error is exactly
+    ``e_A = (dt/τ_rise) e`` (:mod:`superspike_ref.variants`).
 
     Parameters
     ----------
@@ -58,12 +63,16 @@ def error_step(err_rise, e, impulses, params: Params):
     impulses : array ``(n_out,)``
         Impulses of step ``n``: ``Ŝ[n] - S[n]`` (:func:`error_impulses`) or a task's own (SPEC §6).
     params : Params
+    discretisation : Discretisation
+        SPEC (default) or the ``auryn-error-kernel`` variant.
 
     Returns
     -------
     err_rise, e : the stage and the error after step ``n`` (new arrays).
     """
-    return double_exp_step(err_rise, e, impulses, params.decay(params.tau_rise_s), params.dt_s / params.tau_decay_s)
+    keep_rise, decay_rise = 1.0 - params.dt_s / params.tau_rise_s, params.decay(params.tau_rise_s)
+    first_stage = keep_rise if discretisation.euler_error_rise else decay_rise
+    return double_exp_step(err_rise, e, impulses, first_stage, params.dt_s / params.tau_decay_s)
 
 
 def van_rossum_error(impulses, params: Params) -> np.ndarray:

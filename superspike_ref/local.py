@@ -268,7 +268,7 @@ def _filtered(case, own: dict, key: str) -> np.ndarray:
             rise, out[n] = eligibility_step(rise, x_prev[n], own[f"sigma_prime_{index + 1}"][n],
                                             own[f"z_tilde_{index}"][n], p)
     else:
-        impulses = case.task.error_impulses(0, own[f"S_{index}"])[0]
+        impulses = case.task.error_impulses(0, own[f"S_{index}"], case.task.initial_error_state())[0]
         for n in range(case.n_steps):
             rise, out[n] = error_step(rise, x_prev[n], impulses[n], p)
     return out

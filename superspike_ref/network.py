@@ -28,6 +28,7 @@ from .feedback import FEEDBACK_KINDS, make_feedback_matrices
 from .neuron import LIFState
 from .optimizers import OPTIMIZERS, check_schedule
 from .params import Params
+from .variants import SPEC_DISCRETISATION, Discretisation
 from .recording import (
     CONNECTION_KEYS,
     LAYER_KEYS,
@@ -248,6 +249,8 @@ class LiteralEngine:
     task : CyclicTask or XorTask
         What the network sees and how its output is judged (see :func:`check_task`);
         its neuron counts must match the network.
+    discretisation : Discretisation
+        SPEC's (default) or that of declared SPEC variants (:mod:`superspike_ref.variants`).
 
     Attributes
     ----------
@@ -272,11 +275,11 @@ class LiteralEngine:
 
     name = "literal"
 
-    def __init__(self, network: Network, task) -> None:
+    def __init__(self, network: Network, task, discretisation: Discretisation = SPEC_DISCRETISATION) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {type(network).__name__}")
         check_task(task, network.layers)
-        self.network, self.task = network, task
+        self.network, self.task, self.discretisation = network, task, discretisation
         self.state = initial_state(network)
         self.q_auryn = np.zeros(network.layers[-1])
         self.cycle_err2 = np.zeros(network.layers[-1])
@@ -344,7 +347,7 @@ class LiteralEngine:
             for i in range(n_steps):
                 n = self.step_index
                 impulses = _TaskImpulses(task, n, self.error_state)
-                self.state, seen = step(net, self.state, inputs.row(n), impulses)  # SPEC §2-§4
+                self.state, seen = step(net, self.state, inputs.row(n), impulses, self.discretisation)  # SPEC §2-§4
                 self.error_state = impulses.state
                 if seen.updated:
                     shell.weights([w[None] for w in self.state.weights], [v[None] for v in self.state.v])
@@ -356,6 +359,7 @@ class LiteralEngine:
                     self.cycle_err2 = np.zeros_like(self.cycle_err2)
                 shell.advance(1)
         return shell.results(t_start)[0]
+
 
 def _step_traces(shell: RunShell, state, seen) -> dict:
     """The SPEC §9 traces of one step that ``shell`` records, as ``(1, 1, ...)`` arrays (one step, one network)."""

@@ -20,6 +20,10 @@ Discrete step ``n`` (SPEC §2), with ``A[n]`` the arriving (delayed) presynaptic
     r[n] = n_ref if S[n] else max(r[n-1] - 1, 0)                           (e)
 
 ``Ũ`` (``U_tilde``) is the potential compared with the threshold; the surrogate uses it.
+
+Two SPEC variants (:mod:`superspike_ref.variants`) change this step when a candidate declares
+them: ``exact-integration`` replaces (b) by :func:`membrane_update_exact`, ``threshold-ge``
+the ``>`` of (c) by ``>=``.
 """
 from __future__ import annotations
 
@@ -28,9 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import Params
+from .variants import SPEC_DISCRETISATION, Discretisation
 
-__all__ = ["LIFState", "lif_initial_state", "lif_step", "current_step", "membrane_update", "potential_step",
-           "spike_step", "reset_step"]
+__all__ = ["LIFState", "lif_initial_state", "lif_step", "current_step", "membrane_update", "membrane_update_exact",
+           "potential_step", "spike_step", "reset_step"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,21 @@ def membrane_update(U_V, I_V, params: Params):
     return U_V + params.dt_s / params.tau_mem_s * (params.u_rest_V - U_V + I_V)
 
 
-def lif_step(state: LIFState, drive_V, params: Params):
+def membrane_update_exact(U_V, I_V, params: Params):
+    r"""Exact membrane step of the ``exact-integration`` variant, with the current held over the step.
+
+    .. math::  \tilde U[n] = U_{rest} + (U[n-1] - U_{rest})\,d + I[n]\,(1 - d),
+               \qquad d = \mathrm{decay\_mem} = e^{-\Delta t/\tau_{mem}},
+
+    the solution at ``t + dt`` of :math:`\tau_{mem}\dot U = U_{rest} - U + I` with ``I = I[n]``
+    (the current after this step's jump, eq. (a)) constant over the step. Forward Euler
+    (:func:`membrane_update`) is its first-order expansion, ``d ≈ 1 - dt/τ_mem``.
+    """
+    decay_mem = params.decay(params.tau_mem_s)
+    return params.u_rest_V + (U_V - params.u_rest_V) * decay_mem + I_V * (1.0 - decay_mem)
+
+
+def lif_step(state: LIFState, drive_V, params: Params, discretisation: Discretisation = SPEC_DISCRETISATION):
     """Advance a layer by one step (SPEC §2 (a)-(e)).
 
     Parameters
@@ -69,6 +88,9 @@ def lif_step(state: LIFState, drive_V, params: Params):
     drive_V : array ``(n_neurons,)``
         Synaptic input of this step, ``W @ A[n]`` (volts).
     params : Params
+    discretisation : Discretisation
+        SPEC (default) or the variants ``exact-integration`` (:func:`membrane_update_exact` for
+        (b)) and ``threshold-ge`` (``Ũ >= θ`` in (c)).
 
     Returns
     -------
@@ -80,8 +102,8 @@ def lif_step(state: LIFState, drive_V, params: Params):
         Spikes of step ``n``.
     """
     I_V = current_step(state.I_V, drive_V, params)
-    U_tilde_V = potential_step(state.U_V, I_V, state.r, params)
-    S = spike_step(U_tilde_V, state.r, params)
+    U_tilde_V = potential_step(state.U_V, I_V, state.r, params, discretisation)
+    S = spike_step(U_tilde_V, state.r, params, discretisation)
     U_V, r = reset_step(U_tilde_V, S, state.r, params)
     return LIFState(I_V=I_V, U_V=U_V, r=r), U_tilde_V, S
 
@@ -91,14 +113,19 @@ def current_step(I_V, drive_V, params: Params):
     return params.decay(params.tau_syn_s) * I_V + drive_V
 
 
-def potential_step(U_V, I_V, r, params: Params):
-    """Eq. (b): ``Ũ[n] = u_rest`` where ``r[n-1] > 0``, else :func:`membrane_update` of ``U[n-1]`` and ``I[n]``."""
-    return np.where(r > 0, params.u_rest_V, membrane_update(U_V, I_V, params))
+def potential_step(U_V, I_V, r, params: Params, discretisation: Discretisation = SPEC_DISCRETISATION):
+    """Eq. (b): ``Ũ[n] = u_rest`` where ``r[n-1] > 0``, else :func:`membrane_update` of ``U[n-1]`` and ``I[n]``.
+
+    With the ``exact-integration`` variant, :func:`membrane_update_exact` instead.
+    """
+    membrane = membrane_update_exact if discretisation.exact_membrane else membrane_update
+    return np.where(r > 0, params.u_rest_V, membrane(U_V, I_V, params))
 
 
-def spike_step(U_tilde_V, r, params: Params):
-    """Eq. (c): ``S[n] = (r[n-1] == 0) and (Ũ[n] > theta)`` (strict)."""
-    return ~(r > 0) & (U_tilde_V > params.theta_V)
+def spike_step(U_tilde_V, r, params: Params, discretisation: Discretisation = SPEC_DISCRETISATION):
+    """Eq. (c): ``S[n] = (r[n-1] == 0) and (Ũ[n] > theta)`` (strict; ``>=`` with the ``threshold-ge`` variant)."""
+    crosses = np.greater_equal if discretisation.threshold_ge else np.greater
+    return ~(r > 0) & crosses(U_tilde_V, params.theta_V)
 
 
 def reset_step(U_tilde_V, S, r, params: Params):

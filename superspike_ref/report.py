@@ -95,6 +95,10 @@ class Report:
     ``(rtol, atol_scale)`` each compared key was held to (numbers, or arrays ``(n_steps,)`` where
     they change from step to step); ``rtol`` and ``atol_scale`` are the values shared by every
     key, or None when the tier gives each key its own.
+
+    ``variants`` are the SPEC variants the candidate declared (the reference ran with them,
+    :mod:`superspike_ref.variants`); ``explained_by`` the variants with which, added alone, a
+    failing candidate would pass.
     """
 
     case: str
@@ -110,6 +114,8 @@ class Report:
     atol_scale: float | None = 1e-10
     precision: str = "float64"
     tolerances: dict | None = None
+    variants: tuple = ()
+    explained_by: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -140,7 +146,20 @@ class Report:
             "keys": [r.to_dict() for r in self.results],
             "ignored_candidate_keys": list(self.ignored),
             "skipped": list(self.skipped),
+            **self._variant_entries(),
         }
+
+    def _variant_entries(self) -> dict:
+        """The JSON report's ``variants`` (declared) and ``explained_by`` (would make the candidate pass)."""
+        return {"variants": list(self.variants), "explained_by": list(self.explained_by)}
+
+    def _variant_lines(self) -> list:
+        """The table's lines on SPEC variants: those declared, and those that would explain a failure."""
+        lines = [f"SPEC variants declared: {', '.join(self.variants)}"] if self.variants else []
+        for name in self.explained_by:
+            lines.append(f"variant {name} would explain the difference: with --variant {name} "
+                         "the candidate passes (docs/validation.md, SPEC variants)")
+        return lines
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -241,6 +260,7 @@ class Report:
             lines.append(f"skipped: {', '.join(self.skipped)}")
         if self.ignored:
             lines.append(f"ignored candidate keys (not recorded by the case): {', '.join(self.ignored)}")
+        lines += self._variant_lines()
         return "\n".join(lines)
 
     def _verdict_lines(self) -> list:

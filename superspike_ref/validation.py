@@ -26,6 +26,7 @@ or lines of a file: only short field and key names, and numbers, appear.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,7 @@ from .report import (
     compare_key,
     key_stage,
 )
+from .variants import VARIANTS, apply_variants, check_variants
 
 __all__ = cases.__all__ + report.__all__ + [
     "GOLDEN_FORMAT",
@@ -94,9 +96,11 @@ def load_candidate(path) -> dict:
     return load_npz(path)
 
 
-def _reference_traces(case: Case, extra_record=()) -> dict:
+def _reference_traces(case: Case, extra_record=(), variants=()) -> dict:
+    """The literal engine's traces of ``case`` with the SPEC ``variants`` (:mod:`superspike_ref.variants`)."""
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
-    sim = LiteralEngine(case.network, case.task)
+    network, discretisation = apply_variants(variants, case.network)
+    sim = LiteralEngine(network, case.task, discretisation)
     return sim.run(case.n_steps, record=record).traces
 
 
@@ -143,7 +147,8 @@ def _to_paper(cand: dict, expected: dict, convention: str, context, cand_name: s
 
 
 def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: float | None = None,
-             atol_scale: float | None = None, precision: str = "float64", local: bool = False) -> Report:
+             atol_scale: float | None = None, precision: str = "float64", local: bool = False,
+             variants=()) -> Report:
     r"""Validate an implementation's traces against the reference on a case, stage by stage.
 
     Parameters
@@ -159,49 +164,58 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
         The convention of the candidate's numbers; they are converted to the paper's first
         (:mod:`superspike_ref.conventions`).
     skip : iterable of str
-        Trace names (``"lambda"``) or keys (``"m_0"``) not to compare, e.g. for an engine that
-        cannot record ``lambda`` and ``m``. Unknown names, and a ``skip`` that leaves nothing to
-        compare, raise ``ValueError``.
+        Trace names (``"lambda"``) or keys (``"m_0"``) not to compare (unknown names, or nothing
+        left to compare: ``ValueError``), e.g. for an engine that never forms ``lambda`` and ``m``.
     rtol, atol_scale : float >= 0 or None
         Override the tier's tolerance for every key: a float passes where
         :math:`|c - x| \le \mathrm{rtol}\,|x| + \mathrm{atol\_scale}\,\max|x_k|`. None (default):
         the tier's value.
     precision : ``"float64"`` or ``"float32"``
-        The precision tier (:mod:`superspike_ref.precision`). ``"float64"`` (default) is SPEC §9's
-        ``rtol = 1e-9``, ``atol_scale = 1e-10`` for every key; ``"float32"`` gives each key
-        :math:`c_k u` with :math:`u = 2^{-24}` and :math:`c_k` from the error model of
-        ``docs/validation.md`` ("Precision tiers"; after an update the forward keys also carry
-        the candidate's measured weight error, so their tolerance may change per step); it
-        needs a SPEC §9 case unless both overrides are given. Spikes must match exactly in
-        every tier.
+        The precision tier (:mod:`superspike_ref.precision`): SPEC §9's tolerance (default), or a
+        tolerance per key from the float32 error model (``docs/validation.md`` §8; needs a SPEC §9
+        case unless both overrides are given). Spikes must match exactly in every tier.
     local : bool
-        Stage-local diagnosis (:mod:`superspike_ref.local`): judge every key against its
-        recomputation from the candidate's own upstream keys (teacher forcing) instead of the
-        reference's run, so that every failing stage is named, not only the first. Needs a SPEC §9
-        case. Returns a :class:`~superspike_ref.local.LocalReport` (a verdict per key: pass, fail or
-        not checkable).
+        Stage-local diagnosis (:mod:`superspike_ref.local`): every key against its recomputation
+        from the candidate's own upstream keys, so that every failing stage is named. Needs a
+        SPEC §9 case; returns a :class:`~superspike_ref.local.LocalReport`.
+    variants : iterable of str
+        SPEC variants the candidate declares (:mod:`superspike_ref.variants`), run by the
+        reference; on failure ``report.explained_by`` names the variants with which it would pass
+        (:func:`_explaining_variants`). Unknown names, or variants with ``local``, raise ``ValueError``.
 
     Returns
     -------
     Report
-        Per key: max abs and rel error, first step and index out of tolerance, the values there.
-        Missing keys and wrong shapes are reported, not raised; candidate keys the case does not
-        record are listed as ignored. ``report.precision`` and ``report.tolerances`` say which
-        tolerance each key was held to.
+        Per key: max abs and rel error, first step and index out of tolerance, the values there;
+        missing keys and wrong shapes are reported, not raised; candidate keys the case does not
+        record are listed as ignored; the tolerance of every key (``report.tolerances``).
     """
     from . import conventions as conv
 
     conv.check_convention(convention)
     check_tolerance_args(precision, rtol, atol_scale)
-    case_dir = Path(case_dir)
-    if isinstance(candidate, dict):
-        cand, cand_name = dict(candidate), "<dict>"
-    else:
-        cand, cand_name = load_candidate(candidate), str(candidate)
-
+    variants, case_dir, tier = check_variants(variants), Path(case_dir), (precision, rtol, atol_scale)
+    if local and variants:
+        raise ValueError("the local check (--local) recomputes every stage as SPEC states it; "
+                         "it cannot be combined with SPEC variants (--variant)")
+    cand, cand_name = (dict(candidate), "<dict>") if isinstance(candidate, dict) else (load_candidate(candidate),
+                                                                                         str(candidate))
     if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
-        return _validate_golden(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale), local)
-    return _validate_case(cand, cand_name, case_dir, convention, skip, (precision, rtol, atol_scale), local)
+        return _validate_golden(cand, cand_name, case_dir, convention, skip, tier, variants, local)
+    report = _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants, local)
+    explained = () if local or report.ok else _explaining_variants(cand, cand_name, case_dir, convention, skip,
+                                                                      tier, variants)
+    return replace(report, explained_by=explained) if explained else report
+
+
+def _explaining_variants(cand, cand_name, case_dir, convention, skip, tier, variants) -> tuple:
+    """The variants not in ``variants`` with which, added alone, the candidate passes.
+
+    Each is tried on top of the declared ones: one more reference run per variant, done only for a
+    candidate that fails.
+    """
+    return tuple(name for name in VARIANTS if name not in variants
+                 and _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants + (name,)).ok)
 
 
 def _shared(tolerances: dict) -> tuple:
@@ -212,8 +226,8 @@ def _shared(tolerances: dict) -> tuple:
     return values.pop() if len(values) == 1 else (None, None)
 
 
-def _validate_case(cand, cand_name, case_dir, convention, skip, tier, local=False) -> Report:
-    """:func:`validate` on a SPEC §9 case: run the reference, convert the candidate, compare key by key.
+def _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants=(), local=False) -> Report:
+    """:func:`validate` on a SPEC §9 case: run the reference (with ``variants``), convert the candidate, compare.
 
     With ``local`` every key is compared with its recomputation from the candidate's own keys instead.
     """
@@ -221,17 +235,19 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier, local=Fals
 
     case = load_case(case_dir)
     L = len(case.network.layers) - 1
-    expected = _reference_traces(case, extra_record=("W",))
+    expected = _reference_traces(case, extra_record=("W",), variants=variants)
     weights = [expected[f"W_{k}"] for k in range(L)]
     reference_weights = {f"W_{k}": w for k, w in enumerate(weights)}
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
     skip = _check_skip(skip, expected, case_dir)
-    context = conv.TraceContext.from_network(case.network, weights)
+    context = replace(conv.TraceContext.from_network(case.network, weights),
+                      euler_error_rise=apply_variants(variants, case.network)[1].euler_error_rise)
     converted = _to_paper(cand, expected, convention, context, cand_name)
 
     skipped = tuple(k for k in _table_order(expected) if _skip_matches(k, skip))
-    accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L)) for k in expected}
+    accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L),
+                                            context.euler_error_rise) for k in expected}
     coefficients = None
     if tier[0] == "float32":                           # the candidate's weights, where comparable, enter c_I
         usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}
@@ -250,7 +266,7 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier, local=Fals
         case=str(case_dir), candidate=cand_name, convention=convention, results=tuple(results),
         first_failure=None if local else _first_failure(results, L), ignored=ignored, skipped=skipped,
         n_batch=case.network.params.n_batch, dt_s=case.network.params.dt_s, rtol=rtol, atol_scale=atol_scale,
-        precision=tier[0], tolerances=tolerances)
+        precision=tier[0], tolerances=tolerances, variants=variants)
 
 
 def load_golden(golden_dir) -> tuple:
@@ -266,10 +282,12 @@ def load_golden(golden_dir) -> tuple:
     return spec, inputs, load_npz(golden_dir / "expected.npz")
 
 
-def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier, local=False) -> Report:
+def _validate_golden(cand, cand_name, golden_dir, convention, skip, tier, variants, local=False) -> Report:
     if local:
         raise ValueError(f"{golden_dir} is a golden-vector directory: the local check (--local) needs a SPEC §9 "
                          "case (case.json) to recompute the stages")
+    if variants:
+        raise ValueError(f"{golden_dir} is a golden-vector directory; SPEC variants apply to SPEC §9 cases only")
     if convention != "paper":
         raise ValueError(f"{golden_dir} is a golden-vector directory; its keys name their convention, "
                          f"so validate it with convention 'paper', not {convention!r}")

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import Params, whole_steps
-from .tasks import frozen_poisson
+from .tasks import CyclicTask, frozen_poisson
 
-__all__ = ["XorTask", "make_xor_task", "xor_window_responses", "xor_trial_outcomes", "xor_late_responses"]
+__all__ = ["XorTask", "XorRasterTask", "window_error_impulses", "make_xor_task", "xor_window_responses",
+           "xor_trial_outcomes", "xor_late_responses"]
 
 _BLOCK_STEPS = 5000  # background noise is drawn per block of this many steps (deterministic per block)
 
@@ -115,28 +116,79 @@ class XorTask:
         """Window-of-opportunity error impulses of steps ``n0 .. n0 + len(output) - 1`` (SPEC §6).
 
         ``output`` is bool ``(n, n_out)``; ``state`` says whether the correct neuron already
-        spiked in a window open at ``n0``. Returns ``(impulses (n, n_out), state)``.
+        spiked in a window open at ``n0``. Returns ``(impulses (n, n_out), state)``
+        (:func:`window_error_impulses`).
         """
-        n = output.shape[0]
-        steps = np.arange(n0, n0 + n)
-        trial = np.searchsorted(self.onset_steps, steps, side="right") - 1
-        safe = np.maximum(trial, 0)
-        in_window = (trial >= 0) & (steps < self.onset_steps[safe] + self.window_steps)
-        label = self.labels[safe]
-        correct = output & in_window[:, None] & (np.arange(self.n_out)[None, :] == label[:, None])
-        impulses = -(output & ~correct).astype(float)
-        # +1 at the last step of each window in this stretch if the correct neuron never spiked in it
-        for k in np.unique(trial[in_window]):
-            start, end = self.onset_steps[k], self.onset_steps[k] + self.window_steps - 1
-            here = (steps >= start) & (steps <= end)
-            hit = bool(correct[here].any()) or (state if start < n0 else False)
-            if end < n0 + n:
-                if not hit:
-                    impulses[end - n0, self.labels[k]] += 1.0
-                state = False
-            else:
-                state = hit
-        return impulses, state
+        return window_error_impulses(self.onset_steps, self.labels, self.window_steps, n0, output, state)
+
+
+@dataclass(frozen=True)
+class XorRasterTask(CyclicTask):
+    """An XOR task as a SPEC §9 case stores it: the input raster of the run and the trials' windows.
+
+    The input (bool ``(n_cycle, n_in)``) is replayed as a :class:`~superspike_ref.tasks.CyclicTask`'s;
+    ``target`` (bool ``(n_cycle, n_out)``, all False) only gives the number of outputs. The error
+    is :func:`window_error_impulses` of the trials (``onset_steps``, ``labels``, int arrays
+    ``(n_trials,)``) with windows of ``window_steps`` steps.
+    """
+
+    onset_steps: np.ndarray
+    labels: np.ndarray
+    window_steps: int
+
+    def initial_error_state(self) -> bool:
+        """Whether the correct neuron has spiked in the current window (False before any)."""
+        return False
+
+    def error_impulses(self, n0: int, output: np.ndarray, state: bool):
+        """:func:`window_error_impulses` of the stored trials (see :meth:`XorTask.error_impulses`)."""
+        return window_error_impulses(self.onset_steps, self.labels, self.window_steps, n0, output, state)
+
+
+def window_error_impulses(onset_steps, labels, window_steps: int, n0: int, output: np.ndarray, state: bool):
+    """Window-of-opportunity error impulses of steps ``n0 .. n0 + len(output) - 1`` (SPEC §6).
+
+    Every output spike gives ``-1``, except spikes of neuron ``labels[k]`` within
+    ``onset_steps[k] .. onset_steps[k] + window_steps - 1``; a window in which that neuron never
+    spiked gives ``+1`` to it at its last step.
+
+    Parameters
+    ----------
+    onset_steps, labels : int arrays ``(n_trials,)``
+        Stimulus onsets (increasing) and the output neuron that should answer each trial.
+    window_steps : int
+    n0 : int
+        First step of ``output``.
+    output : bool array ``(n, n_out)``
+    state : bool
+        Whether the correct neuron already spiked in a window open at ``n0``.
+
+    Returns
+    -------
+    impulses : float array ``(n, n_out)``
+    state : bool
+        The same at ``n0 + n``.
+    """
+    n, n_out = output.shape
+    steps = np.arange(n0, n0 + n)
+    trial = np.searchsorted(onset_steps, steps, side="right") - 1
+    safe = np.maximum(trial, 0)
+    in_window = (trial >= 0) & (steps < onset_steps[safe] + window_steps)
+    label = labels[safe]
+    correct = output & in_window[:, None] & (np.arange(n_out)[None, :] == label[:, None])
+    impulses = -(output & ~correct).astype(float)
+    # +1 at the last step of each window in this stretch if the correct neuron never spiked in it
+    for k in np.unique(trial[in_window]):
+        start, end = onset_steps[k], onset_steps[k] + window_steps - 1
+        here = (steps >= start) & (steps <= end)
+        hit = bool(correct[here].any()) or (state if start < n0 else False)
+        if end < n0 + n:
+            if not hit:
+                impulses[end - n0, labels[k]] += 1.0
+            state = False
+        else:
+            state = hit
+    return impulses, state
 
 
 def make_xor_task(

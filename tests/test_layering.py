@@ -1,7 +1,7 @@
 """The package's layering, read from its source with ``ast`` (issue P9 item 4).
 
-params → derivation modules → engines → tasks → experiments → plotting / command line /
-notebooks, with no back-edges: a module imports only from its own layer or below, except
+params (and variants, the SPEC variants' switches) → derivation modules → engines → tasks →
+experiments → plotting / command line / notebooks, with no back-edges: a module imports only from its own layer or below, except
 that the experiments' and the demo's ``figure`` code calls the plotting functions, which
 receive arrays and names and import no experiment. Every import counts, also one inside a
 function.
@@ -93,7 +93,11 @@ def test_tasks_import_nothing_above_them(name):
 
 @pytest.mark.parametrize("name", sorted(DERIVATION))
 def test_derivation_modules_import_only_params_and_each_other(name):
-    assert IMPORTS[name] <= DERIVATION | {"params"}
+    assert IMPORTS[name] <= DERIVATION | {"params", "variants"}
+
+
+def test_params_and_variants_import_nothing_of_the_package():
+    assert IMPORTS["params"] == set() and IMPORTS["variants"] == set()
 
 
 def test_only_the_command_line_imports_experiments_from_outside():

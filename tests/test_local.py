@@ -129,8 +129,8 @@ def test_a_spike_that_diverges_once_leaves_every_later_stage_checkable(monkeypat
     assert not expected(SYMMETRIC)["S_1"][55:70, 0].any()
     calls = []
 
-    def extra_spike(state, drive_V, p):
-        new, U_tilde, S = lif_step(state, drive_V, p)
+    def extra_spike(state, drive_V, p, *discretisation):
+        new, U_tilde, S = lif_step(state, drive_V, p, *discretisation)
         calls.append(None)
         if len(calls) == 2 * 60 + 1:                          # step 60, first LIF layer (two layers per step)
             S = S.copy()
