@@ -40,75 +40,58 @@ def _fast_path(p) -> bool:
     return p.n_ref >= 1 and p.u_rest_V <= p.theta_V
 
 
-def _potential(F, F_restart, decay_pow, t, restart, u_rest):
-    """``u_rest + V[t]``: ``F[t]`` before any restart (``restart < 0``), else ``F[t] - (1-k)^(t-r) F[r]``.
-
-    ``t`` is a column of local steps, ``restart`` the last restart ``r`` of each neuron (or of
-    each neuron at each step) and ``F_restart`` the free trajectory there, ``F[r]``.
-    """
-    return u_rest + (F - np.where(restart >= 0, decay_pow[np.clip(t - restart, 0, None)] * F_restart, 0.0))
-
-
 def _event_scan(I: np.ndarray, U0: np.ndarray, last: np.ndarray, n0: int, p):
     """``(Ũ, S, U_end, last_end)`` of neurons ``(T, N)`` over steps ``n0 .. n0+T-1`` (see the module docstring).
 
     ``U0`` and ``last`` ``(N,)`` are the potential after the reset and the step of the last
-    spike before the segment.
+    spike before the segment. ``Ũ`` starts as the free trajectory; the refractory steps after
+    every spike, and the piece after every restart, are written over it.
     """
     T, N = I.shape
     k, u_rest, n_ref = p.dt_s / p.tau_mem_s, p.u_rest_V, p.n_ref
     F = first_order(I, 1.0 - k, k, U0 - u_rest)
     decay_pow = powers(1.0 - k, T + 1)
-    U_free = u_rest + F                              # Ũ of a neuron that has not restarted
-    initial = last + n_ref - n0                      # the last refractory step (local); < 0: none
-    free = np.flatnonzero(initial < 0)
-    crossed = U_free[:, free] > p.theta_V            # round 1: the free neurons' first spikes
-    first = crossed.argmax(axis=0)
-    fires = crossed[first, np.arange(free.size)]
-    fired_t, fired_i = [first[fires]], [free[fires]]
-    restart = initial.copy()
-    restart[fired_i[0]] = fired_t[0] + n_ref
-    play = np.concatenate([np.flatnonzero((initial >= 0) & (initial < T - 1)), fired_i[0][restart[fired_i[0]] < T - 1]])
-    while play.size:                                 # further rounds: the next spike after a restart
+    U_tilde, S = u_rest + F, np.zeros((T, N), dtype=bool)
+    restart = last + n_ref - n0                      # the last refractory step (local); < 0: none
+    held = np.flatnonzero(restart >= 0)              # refractory at the start of the segment
+    _hold(U_tilde, held, restart[held] - n_ref, n_ref, u_rest)
+    free = np.flatnonzero(restart < 0)
+    who, when = _first_crossings(U_tilde[:, free] > p.theta_V, free, 0)   # round 1: the free trajectories
+    play = np.concatenate([_fire(U_tilde, S, restart, who, when, n_ref, u_rest), held[restart[held] < T - 1]])
+    while play.size:                                 # further rounds: the next spike after each restart
         r = restart[play]
         t0 = int(r.min()) + 1
         t = np.arange(t0, T)[:, None]
-        U_tilde = _potential(F[t0:, play], F[r, play], decay_pow, t, r, u_rest)
-        crossed = (U_tilde > p.theta_V) & (t > r)
-        first = crossed.argmax(axis=0)
-        fires = crossed[first, np.arange(play.size)]
-        who, when = play[fires], t0 + first[fires]
-        fired_t.append(when)
-        fired_i.append(who)
-        restart[who] = when + n_ref
-        play = who[restart[who] < T - 1]
-    fired_t, fired_i = np.concatenate(fired_t), np.concatenate(fired_i)
-    U_tilde = _assemble(U_free, F, decay_pow, fired_t, fired_i, initial, p)
-    S = np.zeros((T, N), dtype=bool)
-    S[fired_t, fired_i] = True
+        piece = u_rest + (F[t0:, play] - decay_pow[t - np.minimum(r, t)] * F[r, play])
+        U_tilde[t0:, play] = np.where(t > r, piece, U_tilde[t0:, play])
+        who, when = _first_crossings((piece > p.theta_V) & (t > r), play, t0)
+        play = _fire(U_tilde, S, restart, who, when, n_ref, u_rest)
     last_end = last.copy()
-    np.maximum.at(last_end, fired_i, n0 + fired_t)
+    spikes_t, spikes_i = np.nonzero(S)
+    np.maximum.at(last_end, spikes_i, n0 + spikes_t)
     return U_tilde, S, np.where(S[-1], u_rest, U_tilde[-1]), last_end
 
 
-def _assemble(U_free, F, decay_pow, fired_t, fired_i, initial, p) -> np.ndarray:
-    """``Ũ`` of the segment: the free trajectory, except in the columns of neurons that restarted."""
-    T = len(F)
-    cols, inverse = np.unique(np.concatenate([fired_i, np.flatnonzero(initial >= 0)]), return_inverse=True)
-    restart = np.full((T, cols.size), -1, dtype=np.int64)   # the last restart before each step
-    at_start = initial[cols] >= 0
-    restart[0, at_start] = initial[cols][at_start]
-    inside = fired_t + 1 < T
-    restart[fired_t[inside] + 1, inverse[:fired_i.size][inside]] = fired_t[inside] + p.n_ref
-    np.maximum.accumulate(restart, axis=0, out=restart)
-    t = np.arange(T)[:, None]
-    F_cols = F[:, cols]
-    F_restart = np.take_along_axis(F_cols, np.clip(restart, 0, T - 1), axis=0)  # refractory steps are set below
-    U_cols = _potential(F_cols, F_restart, decay_pow, t, restart, p.u_rest_V)
-    U_cols[t <= restart] = p.u_rest_V                # refractory: U = u_rest, the current ignored
-    U_tilde = U_free
-    U_tilde[:, cols] = U_cols
-    return U_tilde
+def _first_crossings(crossed: np.ndarray, play: np.ndarray, t0: int) -> tuple:
+    """The neurons of ``play`` with a crossing (a True in their column of ``crossed``, whose row 0 is step ``t0``) and its first step."""
+    first = crossed.argmax(axis=0)
+    fires = crossed[first, np.arange(play.size)]
+    return play[fires], t0 + first[fires]
+
+
+def _fire(U_tilde, S, restart, who, when, n_ref: int, u_rest: float) -> np.ndarray:
+    """Record spikes of neurons ``who`` at steps ``when``; return those that restart inside the segment."""
+    S[when, who] = True
+    _hold(U_tilde, who, when, n_ref, u_rest)
+    restart[who] = when + n_ref
+    return who[restart[who] < len(S) - 1]
+
+
+def _hold(U_tilde, who, when, n_ref: int, u_rest: float) -> None:
+    """``Ũ = u_rest`` in the ``n_ref`` steps after a spike at ``when`` of each neuron ``who`` (refractory)."""
+    steps = when[:, None] + np.arange(1, n_ref + 1)
+    inside = (steps >= 0) & (steps < len(U_tilde))
+    U_tilde[steps[inside], np.broadcast_to(who[:, None], steps.shape)[inside]] = u_rest
 
 
 def _general_steps(U_rows, I_rows, S_rows, last, n, p, state) -> None:
