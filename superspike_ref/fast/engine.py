@@ -184,7 +184,7 @@ class BatchFastEngine:
         T = n1 - n0
         n_conn = len(self._W)
         arriving, currents, u_tilde, spikes = forward(
-            p, task, self._W, (self._U, self._I, self._last_spike), self._history, n0, n1
+            p, task, self._W, (self._U, self._I, self._last_spike), self._history, n0, n1, shell.wants("I")
         )
         sigma_prime = [surrogate_grad(Ut, p.theta_V, p.beta_per_V, p.u_cut_V) for Ut in u_tilde]
         # output error and its adjoint (SPEC §3), mapped to every LIF layer

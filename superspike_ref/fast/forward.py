@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import first_order
 from .lif import lif
 
 
@@ -52,14 +51,15 @@ def delayed(history: list, k: int, S: np.ndarray, n_d: int) -> np.ndarray:
     return joined[: len(S)]
 
 
-def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int):
+def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int, need_currents: bool = True):
     """Spikes and membrane of every LIF layer over steps n0..n1-1 (SPEC §2).
 
     ``W`` holds the weights ``(n_net, n_post, n_pre)`` per connection, ``lif_state`` the lists
     ``(U, I, last_spike)`` per LIF layer and ``history`` the last ``n_d`` steps of spikes of
     every LIF layer that feeds another one; all three are advanced to the segment end.
     Returns lists (per connection / LIF layer) of the arriving spikes ``A_k``, the currents
-    ``I``, the potentials ``Ũ`` and the spikes ``S``, each ``(T, n_net or 1, n)``.
+    ``I`` (None unless ``need_currents``), the potentials ``Ũ`` and the spikes ``S``, each
+    ``(T, n_net or 1, n)``.
 
     Equals ``T`` steps of :func:`~superspike_ref.core.delay_step` and
     :func:`~superspike_ref.neuron.lif_step` for every layer (tested in ``tests/test_fast_stages.py``).
@@ -69,8 +69,7 @@ def forward(p, task, W: list, lif_state: tuple, history: list, n0: int, n1: int)
     arriving, currents, u_tilde, spikes = [], [], [], []
     for k in range(n_conn):
         arriving.append(A)
-        I = first_order(_drive(A, W[k]), p.decay(p.tau_syn_s), 1.0, lif_state[1][k])
-        Ut, S = lif(p, k, *lif_state, I, n0)
+        Ut, S, I = lif(p, k, *lif_state, _drive(A, W[k]), n0, need_currents)
         currents.append(I)
         u_tilde.append(Ut)
         spikes.append(S)

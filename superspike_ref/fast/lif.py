@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .filters import first_order, powers
+from .filters import end_state, first_order, kernel_filter, powers
 
 _NEVER = -(2**62)  # "last spike" of a neuron that has not spiked yet
 
@@ -40,16 +40,15 @@ def _fast_path(p) -> bool:
     return p.n_ref >= 1 and p.u_rest_V <= p.theta_V
 
 
-def _event_scan(I: np.ndarray, U0: np.ndarray, last: np.ndarray, n0: int, p):
+def _event_scan(F: np.ndarray, last: np.ndarray, n0: int, p):
     """``(Ũ, S, U_end, last_end)`` of neurons ``(T, N)`` over steps ``n0 .. n0+T-1`` (see the module docstring).
 
-    ``U0`` and ``last`` ``(N,)`` are the potential after the reset and the step of the last
-    spike before the segment. ``Ũ`` starts as the free trajectory; the refractory steps after
+    ``F`` is the free trajectory of ``V = U - u_rest`` from the state before the segment, and
+    ``last`` ``(N,)`` the step of each neuron's last spike before it. ``Ũ`` starts as the free trajectory; the refractory steps after
     every spike, and the piece after every restart, are written over it.
     """
-    T, N = I.shape
+    T, N = F.shape
     k, u_rest, n_ref = p.dt_s / p.tau_mem_s, p.u_rest_V, p.n_ref
-    F = first_order(I, 1.0 - k, k, U0 - u_rest)
     decay_pow = powers(1.0 - k, T + 1)
     U_tilde, S = u_rest + F, np.zeros((T, N), dtype=bool)
     restart = last + n_ref - n0                      # the last refractory step (local); < 0: none
@@ -57,6 +56,7 @@ def _event_scan(I: np.ndarray, U0: np.ndarray, last: np.ndarray, n0: int, p):
     _hold(U_tilde, held, restart[held] - n_ref, n_ref, u_rest)
     free = np.flatnonzero(restart < 0)
     who, when = _first_crossings(U_tilde[:, free] > p.theta_V, free, 0)   # round 1: the free trajectories
+    fired = [(who, when)]
     play = np.concatenate([_fire(U_tilde, S, restart, who, when, n_ref, u_rest), held[restart[held] < T - 1]])
     while play.size:                                 # further rounds: the next spike after each restart
         r = restart[play]
@@ -65,10 +65,11 @@ def _event_scan(I: np.ndarray, U0: np.ndarray, last: np.ndarray, n0: int, p):
         piece = u_rest + (F[t0:, play] - decay_pow[t - np.minimum(r, t)] * F[r, play])
         U_tilde[t0:, play] = np.where(t > r, piece, U_tilde[t0:, play])
         who, when = _first_crossings((piece > p.theta_V) & (t > r), play, t0)
+        fired.append((who, when))
         play = _fire(U_tilde, S, restart, who, when, n_ref, u_rest)
     last_end = last.copy()
-    spikes_t, spikes_i = np.nonzero(S)
-    np.maximum.at(last_end, spikes_i, n0 + spikes_t)
+    for who, when in fired:                          # rounds in time order: the last spike wins
+        last_end[who] = n0 + when
     return U_tilde, S, np.where(S[-1], u_rest, U_tilde[-1]), last_end
 
 
@@ -114,16 +115,21 @@ def _general_steps(U_rows, I_rows, S_rows, last, n, p, state) -> None:
         np.logical_not(active, out=refractory)
 
 
-def lif(p, k: int, U: list, I_end: list, last_spike: list, I: np.ndarray, n0: int):
-    """Threshold, reset and refractoriness of LIF layer ``k + 1`` (list index ``k``) over a segment.
+def lif(p, k: int, U: list, I_end: list, last_spike: list, drive: np.ndarray, n0: int, need_currents: bool = True):
+    """Currents, threshold, reset and refractoriness of LIF layer ``k + 1`` (list index ``k``) over a segment.
 
-    ``I`` ``(T, n_net, n)`` are the layer's currents (SPEC §2 (a)). Returns ``Ũ`` and ``S``,
-    ``(T, n_net, n)``. The per-layer state lists ``U``, ``I_end`` and ``last_spike`` hold the
-    state before the segment and receive the state after it.
+    ``drive`` ``(T, n_net, n)`` is ``W @ A[n]`` of every step. Returns ``Ũ``, ``S`` and the
+    currents ``I`` (SPEC §2 (a); None unless ``need_currents``), ``(T, n_net, n)``. The
+    per-layer state lists ``U``, ``I_end`` and ``last_spike`` hold the state before the segment
+    and receive the state after it. On the fast path the free membrane trajectory is one
+    two-stage filter of the drive (current, then membrane: :func:`.filters.kernel_filter`).
     """
-    T, n_net, n = I.shape
+    T, n_net, n = drive.shape
+    decay_syn, k_mem = p.decay(p.tau_syn_s), p.dt_s / p.tau_mem_s
+    I = first_order(drive, decay_syn, 1.0, I_end[k]) if need_currents or not _fast_path(p) else None
     if _fast_path(p):
-        U_tilde, S, U_end, last = _event_scan(I.reshape(T, -1), U[k].reshape(-1), last_spike[k].reshape(-1), n0, p)
+        F = kernel_filter(drive.reshape(T, -1), decay_syn, k_mem, I_end[k].reshape(-1), U[k].reshape(-1) - p.u_rest_V)
+        U_tilde, S, U_end, last = _event_scan(F, last_spike[k].reshape(-1), n0, p)
         U_tilde, S = U_tilde.reshape(T, n_net, n), S.reshape(T, n_net, n)
         U_end, last = U_end.reshape(n_net, n), last.reshape(n_net, n)
     else:
@@ -133,5 +139,5 @@ def lif(p, k: int, U: list, I_end: list, last_spike: list, I: np.ndarray, n0: in
         state = {"U": U[k].copy(), "refractory": ~active, "active": active, "tmp": np.empty((n_net, n))}
         _general_steps(list(rows), list(I), list(S), last, n0, p, state)
         U_tilde, U_end = rows[1:], state["U"]
-    U[k], I_end[k], last_spike[k] = U_end, I[-1].copy(), last
-    return U_tilde, S
+    U[k], I_end[k], last_spike[k] = U_end, end_state(drive, decay_syn, I_end[k]) if I is None else I[-1].copy(), last
+    return U_tilde, S, I

@@ -64,13 +64,14 @@ def segment_curves(p, n_cycle: int, n0: int, err: np.ndarray, shell, cycle_err2:
 def segment_traces(u_tilde, spikes, currents, sigma_prime, errors, presynaptic) -> dict:
     """The segment's SPEC §9 traces by key, for :meth:`~superspike_ref.recording.RunShell.write`.
 
-    Per LIF layer lists of ``(T, n_networks, n_l)`` arrays (``errors`` may be None), and per
-    connection ``(z, z_tilde)`` pairs ``(T, n_networks or 1, n_pre)`` (``presynaptic`` may be empty).
+    Per LIF layer lists of ``(T, n_networks, n_l)`` arrays (``errors`` may be None, and so may
+    the currents, when they are not recorded), and per connection ``(z, z_tilde)`` pairs
+    ``(T, n_networks or 1, n_pre)`` (``presynaptic`` may be empty).
     """
     values = {}
     for name, per_layer in (("U_tilde", u_tilde), ("S", spikes), ("I", currents), ("sigma_prime", sigma_prime),
                             ("e", errors or ())):
-        values.update({f"{name}_{l}": x for l, x in enumerate(per_layer, start=1)})
+        values.update({f"{name}_{l}": x for l, x in enumerate(per_layer, start=1) if x is not None})
     for k, (z, z_tilde) in enumerate(presynaptic):
         values.update({f"z_{k}": z, f"z_tilde_{k}": z_tilde})
     return values
