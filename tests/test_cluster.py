@@ -1,0 +1,156 @@
+"""Figures as jobs (experiments.jobs): serial, process pool and dask cluster give the same bits;
+per-job checkpoints and --resume; errors name the job (issue P12 item 2)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import sys
+
+import numpy as np
+import pytest
+
+from superspike_ref.__main__ import main
+from superspike_ref.experiments import common, fig7, fig8, jobs
+from superspike_ref.experiments.common import load_result
+
+FIG7 = {"quick": True, "cycles": 4, "progress": False}
+"""Fig 7 at quick size with 4 cycles: 11 jobs of 2 chunks each."""
+FIG8 = {"quick": True, "progress": False}
+"""Fig 8 at quick size: 4 jobs of 2 chunks each."""
+
+
+def assert_identical(result, expected):
+    """Every array bitwise equal (same dtype and shape; NaN where NaN), and the same summary."""
+    assert result.arrays.keys() == expected.arrays.keys()
+    for key, value in expected.arrays.items():
+        got = result.arrays[key]
+        assert got.dtype == value.dtype and got.shape == value.shape, key
+        assert np.array_equal(got, value, equal_nan=value.dtype.kind == "f"), key
+    assert result.summary == expected.summary and result.config == expected.config
+
+
+@pytest.fixture(scope="module")
+def fig7_serial():
+    return fig7.run(**FIG7)
+
+
+@pytest.fixture(scope="module")
+def fig8_serial():
+    return fig8.run(**FIG8)
+
+
+def test_jobs_cover_every_condition_once(fig7_serial):
+    names = [job.name for job in fig7.jobs(fig7_serial.config)]
+    assert len(names) == len(set(names)) == 2 * len(fig7.SWEEP) + len(fig7.CONDITIONS) - len(fig7.SWEEP)
+    assert {f"vr_{name}" for name in names} == {k for k in fig7_serial.arrays if k.startswith("vr_")}
+    assert all(job.n_chunks == 2 for job in fig7.jobs(fig7_serial.config))
+
+
+def test_process_pool_gives_the_serial_bits(fig7_serial, tmp_path):
+    pooled = fig7.run(**FIG7, out=tmp_path, workers=2)
+    assert_identical(pooled, fig7_serial)
+    assert_identical(load_result(tmp_path / "fig7.npz"), fig7_serial)
+    finished = sorted(p.name for p in (tmp_path / "jobs").iterdir())
+    assert finished == sorted(f"{job.name}.npz" for job in fig7.jobs(fig7_serial.config))  # checkpoints dropped
+
+
+def test_dask_cluster_gives_the_serial_bits(fig7_serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        clustered = fig7.run(**FIG7, out=tmp_path, scheduler=cluster.scheduler_address)
+        assert len(cluster.workers) == 2
+    assert_identical(clustered, fig7_serial)
+
+
+def interrupt_in_second_job(tmp_path, interrupt_after_checkpoints, monkeypatch):
+    """A serial Fig 8 run killed after the third checkpoint: job 1 finished, job 2 half done."""
+    interrupt_after_checkpoints(3)
+    with pytest.raises(KeyboardInterrupt):
+        fig8.run(**FIG8, out=tmp_path)
+    monkeypatch.undo()
+    first, second = [job.name for job in fig8.jobs(load_config())][:2]
+    assert (tmp_path / "jobs" / f"{first}.npz").is_file() and not (tmp_path / "jobs" / first).exists()
+    assert (tmp_path / "jobs" / second / "checkpoint.npz").is_file()
+    assert not (tmp_path / "jobs" / f"{second}.npz").exists() and not (tmp_path / "fig8.npz").exists()
+    return first, second
+
+
+def load_config() -> dict:
+    return common.experiment_config("fig8", fig8.QUICK, 6, "fast", fig8.Params())
+
+
+def test_resume_reruns_only_unfinished_jobs(tmp_path, monkeypatch, interrupt_after_checkpoints, fig8_serial):
+    first, second = interrupt_in_second_job(tmp_path, interrupt_after_checkpoints, monkeypatch)
+    ran, loaded = [], []
+    real_run_job, real_load = fig8.run_job, common.load_checkpoint
+    monkeypatch.setattr(fig8, "run_job", lambda config, job, *a: ran.append(job.name) or real_run_job(config, job, *a))
+    monkeypatch.setattr(common, "load_checkpoint", lambda path, *a: loaded.append(path) or real_load(path, *a))
+    resumed = fig8.run(**FIG8, out=tmp_path, resume=True)
+    assert ran == [job.name for job in fig8.jobs(load_config())][1:]      # the finished job is not rerun
+    assert loaded == [tmp_path / "jobs" / second / "checkpoint.npz"]      # the partial one continues
+    assert_identical(resumed, fig8_serial)
+
+
+def test_resume_in_a_pool_keeps_finished_jobs(tmp_path, monkeypatch, interrupt_after_checkpoints, fig8_serial):
+    first, _ = interrupt_in_second_job(tmp_path, interrupt_after_checkpoints, monkeypatch)
+    stamp = (tmp_path / "jobs" / f"{first}.npz").stat().st_mtime_ns
+    with pytest.raises(ValueError, match="jobs exists: continue that run with --resume"):
+        fig8.run(**FIG8, out=tmp_path, workers=2)
+    resumed = fig8.run(**FIG8, out=tmp_path, resume=True, workers=2)
+    assert (tmp_path / "jobs" / f"{first}.npz").stat().st_mtime_ns == stamp
+    assert_identical(resumed, fig8_serial)
+
+
+def test_an_error_in_a_worker_names_the_job(tmp_path, monkeypatch, interrupt_after_checkpoints, capsys):
+    _, second = interrupt_in_second_job(tmp_path / "fig8", interrupt_after_checkpoints, monkeypatch)
+    checkpoint = tmp_path / "fig8" / "jobs" / second / "checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-100])
+    with pytest.raises(jobs.JobError, match=rf"fig8 job '{second}': ValueError: .*checkpoint.npz"):
+        fig8.run(**FIG8, out=tmp_path / "fig8", resume=True, workers=2)
+    argv = ["reproduce", "fig8", "--quick", "--out", str(tmp_path), "--no-progress", "--resume", "--workers", "2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: fig8 job '{second}': ValueError:")
+
+
+def test_finished_jobs_of_another_run_are_refused(tmp_path):
+    fig8.run(**FIG8, cycles=2, out=tmp_path)
+    with pytest.raises(ValueError, match="written by another run or package version"):
+        fig8.run(**FIG8, cycles=2, seed=7, out=tmp_path, resume=True)
+
+
+def test_cli_workers_equals_serial_and_force_clears_jobs(tmp_path, fig8_serial, capsys):
+    argv = ["reproduce", "fig8", "--quick", "--out", str(tmp_path), "--no-progress", "--workers", "2"]
+    assert main(argv) == 0
+    assert_identical(load_result(tmp_path / "fig8" / "fig8.npz"), fig8_serial)
+    assert main(argv) == 2 and "fig8.npz exists" in capsys.readouterr().err
+    stale = tmp_path / "fig8" / "jobs" / "stale.npz"
+    stale.write_bytes(b"")
+    assert main(argv + ["--force"]) == 0 and not stale.exists()
+
+
+@pytest.mark.parametrize("option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:1"]])
+def test_figures_not_yet_in_jobs_refuse_parallel_options(tmp_path, capsys, option):
+    assert main(["reproduce", "fig2", "--quick", "--out", str(tmp_path), *option]) == 2
+    assert "fig2 does not run as separate jobs yet" in capsys.readouterr().err
+    assert not (tmp_path / "fig2").exists()
+
+
+def test_bad_parallel_options_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    base = ["reproduce", "fig8", "--quick", "--no-progress"]
+    assert main(base + ["--out", str(tmp_path / "a"), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(base + ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(base + ["--out", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "needs the optional package distributed" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(jobs, "CONNECT_TIMEOUT_S", 2)
+    assert main(["reproduce", "fig8", "--quick", "--no-progress", "--out", str(tmp_path),
+                 "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "127.0.0.1:1" in err[0]
