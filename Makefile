@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test install clean
+.PHONY: demo test install install-cluster clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# The optional extra for `reproduce FIG --scheduler tcp://HOST:PORT` (dask.distributed; docs/cluster.md).
+$(VENV)/.cluster-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[cluster]"
+	touch $@
+
+install-cluster: $(VENV)/.cluster-installed
 
 demo: $(VENV)/.installed
 	$(PY) -m superspike_ref demo

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from superspike_ref.__main__ import main
-from superspike_ref.experiments import common, fig7, fig8, jobs
+from superspike_ref.experiments import common, fig7, fig8, jobs, picture
 from superspike_ref.experiments.common import load_result
 
 FIG7 = {"quick": True, "cycles": 4, "progress": False}
@@ -52,6 +52,12 @@ def test_process_pool_gives_the_serial_bits(fig7_serial, tmp_path):
     assert_identical(load_result(tmp_path / "fig7.npz"), fig7_serial)
     finished = sorted(p.name for p in (tmp_path / "jobs").iterdir())
     assert finished == sorted(f"{job.name}.npz" for job in fig7.jobs(fig7_serial.config))  # checkpoints dropped
+
+
+def test_picture_task_in_a_pool_gives_the_serial_bits(tmp_path):
+    serial = picture.run(quick=True, progress=False)
+    assert_identical(picture.run(quick=True, progress=False, out=tmp_path, workers=2, gif=False), serial)
+    assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == ["random.npz", "symmetric.npz"]
 
 
 def test_dask_cluster_gives_the_serial_bits(fig7_serial, tmp_path):
