@@ -232,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     where = rep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="run the figure's independent jobs in N local processes (fig7, fig8, picture; docs/cluster.md)")
+                       help="run the figure's independent jobs in N local processes (fig5, fig7, fig8, picture; docs/cluster.md)")
     where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                        help="submit the figure's jobs to this dask.distributed scheduler (pip install -e .[cluster])")
     rep.set_defaults(func=_reproduce)

@@ -4,13 +4,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import os
+import signal
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from superspike_ref.__main__ import main
-from superspike_ref.experiments import common, fig7, fig8, jobs, picture
+from superspike_ref.experiments import common, fig5, fig7, fig8, jobs, picture
 from superspike_ref.experiments.common import load_result
 
 FIG7 = {"quick": True, "cycles": 4, "progress": False}
@@ -54,17 +58,36 @@ def test_process_pool_gives_the_serial_bits(fig7_serial, tmp_path):
     assert finished == sorted(f"{job.name}.npz" for job in fig7.jobs(fig7_serial.config))  # checkpoints dropped
 
 
-def test_picture_task_in_a_pool_gives_the_serial_bits(tmp_path):
-    serial = picture.run(quick=True, progress=False)
-    assert_identical(picture.run(quick=True, progress=False, out=tmp_path, workers=2, gif=False), serial)
-    assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == ["random.npz", "symmetric.npz"]
+@pytest.mark.parametrize("module, size", [(picture, {"gif": False}), (fig5, {"seeds": 1, "trials": 100})],
+                         ids=["picture", "fig5"])
+def test_other_figures_in_a_pool_give_the_serial_bits(tmp_path, module, size):
+    serial = module.run(quick=True, progress=False, **size)
+    assert_identical(module.run(quick=True, progress=False, out=tmp_path, workers=2, **size), serial)
+    assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == sorted(f"{job.name}.npz"
+                                                                         for job in module.jobs(serial.config))
 
 
-def test_dask_cluster_gives_the_serial_bits(fig7_serial, tmp_path):
+def kill_a_worker_mid_job(out, pid: int, killed: list) -> None:
+    """SIGKILL process ``pid`` as soon as a job has written its first checkpoint in ``out``."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = list(out.glob("jobs/*/checkpoint.npz"))
+        if found:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(found[0].parent.name)
+            return
+        time.sleep(0.005)
+
+
+def test_dask_cluster_gives_the_serial_bits_when_a_worker_is_killed(fig7_serial, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            pid = next(iter(client.run(os.getpid).values()))
+        killed = []
+        threading.Thread(target=kill_a_worker_mid_job, args=(tmp_path, pid, killed), daemon=True).start()
         clustered = fig7.run(**FIG7, out=tmp_path, scheduler=cluster.scheduler_address)
-        assert len(cluster.workers) == 2
+    assert killed, "no worker was killed"            # the nanny restarted it; the scheduler reran its job
     assert_identical(clustered, fig7_serial)
 
 

@@ -1,6 +1,6 @@
 """A figure as independent jobs: run one after the other, in a local process pool, or on a dask cluster.
 
-A figure that runs as jobs (Figs 7 and 8, the picture task) offers three things:
+A figure that runs as jobs (Figs 5, 7 and 8, the picture task) offers three things:
 
 * ``jobs(config)``: the list of :class:`Job` (a name and a JSON-ready specification, e.g. a
   condition and a hidden size), in a fixed order;
