@@ -240,12 +240,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _is_user_error(exc: Exception) -> bool:
-    """One of :data:`USER_ERRORS`, or a job's error (which names the job) caused by one."""
+    """One of :data:`USER_ERRORS`, a worker process that died, or a job's error (which names the job) caused by one."""
     if isinstance(exc, USER_ERRORS):
         return True
-    from .experiments.jobs import JobError
+    from .experiments.jobs import JobError, WorkerDied
 
-    return isinstance(exc, JobError) and (exc.__cause__ is None or isinstance(exc.__cause__, USER_ERRORS))
+    return isinstance(exc, WorkerDied) or (isinstance(exc, JobError) and (exc.__cause__ is None or
+                                                                          isinstance(exc.__cause__, USER_ERRORS)))
 
 
 def main(argv=None) -> int:

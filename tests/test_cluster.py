@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -140,6 +141,27 @@ def test_an_error_in_a_worker_names_the_job(tmp_path, monkeypatch, interrupt_aft
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: fig8 job '{second}': ValueError:")
+
+
+def test_a_pool_whose_worker_is_killed_stops_and_resumes(tmp_path, fig8_serial, capsys):
+    killed = []
+
+    def kill_when_a_job_has_a_checkpoint() -> None:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob("fig8/jobs/*/checkpoint.npz")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for child in multiprocessing.active_children():     # the pool's worker processes
+            os.kill(child.pid, signal.SIGKILL)
+            killed.append(child.pid)
+            return
+
+    threading.Thread(target=kill_when_a_job_has_a_checkpoint, daemon=True).start()
+    argv = ["reproduce", "fig8", "--quick", "--out", str(tmp_path), "--no-progress", "--workers", "2"]
+    assert main(argv) == 2 and killed
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a worker process died" in err[0] and "continue with --resume" in err[0], err
+    assert main(argv + ["--resume"]) == 0
+    assert_identical(load_result(tmp_path / "fig8" / "fig8.npz"), fig8_serial)
 
 
 def test_finished_jobs_of_another_run_are_refused(tmp_path):

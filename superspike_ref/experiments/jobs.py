@@ -31,7 +31,7 @@ from .. import __version__
 from ..checkpoint import atomic_write
 from ..files import load_npz
 
-__all__ = ["Job", "JobError", "run_jobs", "supports_jobs", "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
+__all__ = ["Job", "JobError", "WorkerDied", "run_jobs", "supports_jobs", "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
 
 JOBS_FOLDER = "jobs"
 """Folder in a figure's output folder holding the jobs' checkpoints and finished arrays."""
@@ -60,6 +60,14 @@ class Job:
 
 class JobError(RuntimeError):
     """A job failed; the message names the figure and the job, ``__cause__`` is the job's own error."""
+
+
+class WorkerDied(JobError):
+    """The process running a job died (killed, out of memory): nothing wrong with the job itself."""
+
+
+_DEATHS = ("BrokenProcessPool", "KilledWorker")
+"""Errors of concurrent.futures and dask saying that a worker process died under a job."""
 
 
 def supports_jobs(module) -> bool:
@@ -126,6 +134,10 @@ def _finish(folder, config: dict, job: Job, arrays: dict, version: str = __versi
 
 
 def _failed(config: dict, job: Job, exc: BaseException) -> JobError:
+    """The error to raise for ``job``'s ``exc``: it names the figure and the job."""
+    if type(exc).__name__ in _DEATHS:
+        return WorkerDied(f"{config['figure']} job {job.name!r}: a worker process died ({type(exc).__name__}: "
+                          f"{exc}); finished jobs are kept, continue with --resume")
     return JobError(f"{config['figure']} job {job.name!r}: {type(exc).__name__}: {exc}")
 
 
