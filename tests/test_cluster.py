@@ -205,3 +205,13 @@ def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, capsys, monkeypa
                  "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "127.0.0.1:1" in err[0]
+
+
+def test_job_results_must_be_numeric_and_names_file_names(tmp_path):
+    config = {"figure": "toy"}
+    with pytest.raises(TypeError, match="toy job 'a': results must be numeric arrays, not \\['x'\\]"):
+        jobs.run_jobs(config, [jobs.Job("a")], lambda *a: {"x": np.array(["text"])}, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="job names must be unique file names"):
+        jobs.run_jobs(config, [jobs.Job("../a")], lambda *a: {}, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="job names must be unique file names"):
+        jobs.run_jobs(config, [jobs.Job("a"), jobs.Job("a")], lambda *a: {}, progress=False)

@@ -20,6 +20,7 @@ skips finished jobs and continues partial ones. Results travel between processes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ JOBS_FOLDER = "jobs"
 """Folder in a figure's output folder holding the jobs' checkpoints and finished arrays."""
 CONNECT_TIMEOUT_S = 20
 """How long to wait for a dask scheduler to answer."""
+_NUMERIC_KINDS = "biuf"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ def _job_meta(config: dict, job: Job) -> str:
 
 def _save_job(path: Path, config: dict, job: Job, arrays: dict) -> None:
     """Write a finished job's arrays (and what identifies it, as JSON) to ``path``."""
+    odd = sorted(k for k, a in arrays.items() if not isinstance(a, np.ndarray) or a.dtype.kind not in _NUMERIC_KINDS)
+    if odd:
+        raise TypeError(f"{config['figure']} job {job.name!r}: results must be numeric arrays, not {odd}")
     atomic_write(path, lambda f: np.savez_compressed(f, _meta=np.array(_job_meta(config, job)), **arrays))
 
 
@@ -105,8 +110,8 @@ def _load_job(path: Path, config: dict, job: Job) -> dict:
 def _prepare(out, config: dict, jobs: list, resume: bool) -> tuple:
     """The jobs folder (or None), the finished jobs' arrays and the jobs still to run."""
     names = [job.name for job in jobs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{config['figure']}: job names are not unique: {names}")
+    if len(set(names)) != len(names) or not all(re.fullmatch(r"[A-Za-z0-9_.-]+", n) for n in names):
+        raise ValueError(f"{config['figure']}: job names must be unique file names (letters, digits, _ . -): {names}")
     if out is None:
         if resume:
             raise ValueError("--resume needs an output folder")
@@ -255,10 +260,10 @@ def run_jobs(config: dict, jobs: list, run_job, out=None, resume: bool = False, 
     total = sum(job.n_chunks for job in jobs)
     initial = total - sum(job.n_chunks for job in pending)
     with tqdm(total=total, initial=initial, desc=config["figure"], unit="chunk", disable=not progress) as bar:
-        if scheduler is not None:
+        if pending and scheduler is not None:
             done.update(_run_dask(run_job, config, pending, folder, bar, scheduler))
-        elif workers is not None:
+        elif pending and workers is not None:
             done.update(_run_pool(run_job, config, pending, folder, bar, workers))
-        else:
+        elif pending:
             done.update(_run_serial(run_job, config, pending, folder, bar))
     return {job.name: done[job.name] for job in jobs}
