@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+import superspike_ref
 from superspike_ref.__main__ import main
 from superspike_ref.experiments import common, fig5, fig7, fig8, jobs, picture
 from superspike_ref.experiments.common import load_result
@@ -215,3 +216,20 @@ def test_job_results_must_be_numeric_and_names_file_names(tmp_path):
         jobs.run_jobs(config, [jobs.Job("../a")], lambda *a: {}, out=tmp_path, progress=False)
     with pytest.raises(ValueError, match="job names must be unique file names"):
         jobs.run_jobs(config, [jobs.Job("a"), jobs.Job("a")], lambda *a: {}, progress=False)
+
+
+def test_one_progress_bar_counts_the_chunks_of_every_job(capsys):
+    def run_job(config, job, folder, on_chunk):
+        on_chunk()      # a resumed job reports only the chunks it still runs
+        return {"x": np.zeros(1)}
+
+    jobs.run_jobs({"figure": "toy"}, [jobs.Job("a", n_chunks=1), jobs.Job("b", n_chunks=3)], run_job, progress=True)
+    err = capsys.readouterr().err
+    assert err.count("toy:") >= 1 and "4/4" in err.rsplit("toy:", 1)[1] and "5/4" not in err
+
+
+def test_a_job_in_a_worker_uses_one_blas_thread():
+    from threadpoolctl import threadpool_info
+
+    version, threads = jobs._limited(lambda *a: [i["num_threads"] for i in threadpool_info()], {}, jobs.Job("a"), None)
+    assert version == superspike_ref.__version__ and threads and set(threads) == {1}

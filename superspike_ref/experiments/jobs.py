@@ -86,6 +86,7 @@ def _limited(run_job, config: dict, job: Job, folder) -> tuple:
 
 
 def _job_meta(config: dict, job: Job) -> str:
+    """The JSON that identifies a finished job's file: figure, job, configuration, package version."""
     return json.dumps({"figure": config["figure"], "job": job.name, "spec": job.spec, "config": config,
                        "version": __version__}, sort_keys=True)
 
@@ -147,6 +148,7 @@ def _failed(config: dict, job: Job, exc: BaseException) -> JobError:
 
 
 def _run_serial(run_job, config, pending, folder, bar) -> dict:
+    """Run ``pending`` jobs in this process, one after the other (BLAS threads as configured)."""
     done = {}
     for job in pending:
         counted = []
@@ -194,6 +196,7 @@ def _collect(futures: dict, completed, config, folder, bar, drain: bool = False)
 
 
 def _run_pool(run_job, config, pending, folder, bar, workers: int) -> dict:
+    """Run ``pending`` jobs in ``workers`` new (spawned) processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -207,6 +210,7 @@ def _run_pool(run_job, config, pending, folder, bar, workers: int) -> dict:
 
 
 def _run_dask(run_job, config, pending, folder, bar, scheduler: str) -> dict:
+    """Submit ``pending`` jobs to the dask scheduler at ``scheduler``; checkpoints go to the folder's absolute path."""
     try:
         from distributed import Client, as_completed
     except ImportError:
