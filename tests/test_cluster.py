@@ -81,8 +81,13 @@ def kill_a_worker_mid_job(out, pid: int, killed: list) -> None:
         time.sleep(0.005)
 
 
-def test_dask_cluster_gives_the_serial_bits_when_a_worker_is_killed(fig7_serial, tmp_path):
-    distributed = pytest.importorskip("distributed")
+@pytest.fixture(scope="module")
+def distributed():
+    """The dask.distributed package (the optional extra ``cluster``), or skip."""
+    return pytest.importorskip("distributed")
+
+
+def test_dask_cluster_gives_the_serial_bits_when_a_worker_is_killed(distributed, fig7_serial, tmp_path):
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             pid = next(iter(client.run(os.getpid).values()))
@@ -199,8 +204,7 @@ def test_bad_parallel_options_are_one_line_errors(tmp_path, capsys, monkeypatch)
     assert "needs the optional package distributed" in capsys.readouterr().err
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("distributed")
+def test_an_unreachable_scheduler_is_a_one_line_error(distributed, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(jobs, "CONNECT_TIMEOUT_S", 2)
     assert main(["reproduce", "fig8", "--quick", "--no-progress", "--out", str(tmp_path),
                  "--scheduler", "tcp://127.0.0.1:1"]) == 2
