@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test install book notebooks clean
+.PHONY: demo test install install-cluster book notebooks clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ LAB_ARGS ?=
 notebooks: $(VENV)/.installed
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (superspike_ref .venv)"
 	JUPYTER_PATH="$(abspath $(VENV))/share/jupyter" $(PY) -m jupyter lab $(LAB_ARGS) notebooks
+
+# The optional extra for `reproduce FIG --scheduler tcp://HOST:PORT` (dask.distributed; docs/cluster.md).
+$(VENV)/.cluster-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[cluster]"
+	touch $@
+
+install-cluster: $(VENV)/.cluster-installed
 
 demo: $(VENV)/.installed
 	$(PY) -m superspike_ref demo

@@ -146,25 +146,53 @@ def _parameter(text: str) -> tuple:
         raise ValueError(f"--param must be NAME=NUMBER (a SPEC §1 parameter), got {text!r}") from None
 
 
+def _parallel_options(args, module) -> dict:
+    """``workers``/``scheduler`` for a figure that runs as jobs; ValueError for one that does not."""
+    from .experiments import EXPERIMENTS
+    from .experiments.jobs import supports_jobs
+
+    if args.workers is None and args.scheduler is None:
+        return {}
+    if not supports_jobs(module):
+        able = ", ".join(name for name, m in EXPERIMENTS.items() if supports_jobs(m))
+        raise ValueError(f"{args.figure} does not run as separate jobs yet; run it without --workers/--scheduler "
+                         f"(figures that do: {able})")
+    return {"workers": args.workers, "scheduler": args.scheduler}
+
+
+def _clear_earlier(args, out: Path) -> None:
+    """Refuse to overwrite an earlier result or checkpoint of the figure, or delete them under ``--force``."""
+    import shutil
+
+    from .experiments.common import CHECKPOINT_NAME, PICKLE_CHECKPOINT_NAME
+    from .experiments.jobs import JOBS_FOLDER
+
+    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / PICKLE_CHECKPOINT_NAME,
+                           out / JOBS_FOLDER) if p.exists()]
+    if earlier and args.force:
+        for path in earlier:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    elif earlier and not args.resume:
+        raise ValueError(f"{earlier[0]} exists: continue that run with --resume, overwrite it with --force, "
+                         "or choose another --out")
+
+
 def _reproduce(args) -> int:
     from .experiments import EXPERIMENTS
-    from .experiments.common import CHECKPOINT_NAME, PICKLE_CHECKPOINT_NAME
 
     module = EXPERIMENTS[args.figure]
+    parallel = _parallel_options(args, module)
     root = Path(args.out if args.out is not None else QUICK_OUT if args.quick else "results")
     if root.exists() and not root.is_dir():
         raise ValueError(f"--out {root} is a file, not a folder")
     out = root / args.figure
-    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / PICKLE_CHECKPOINT_NAME) if p.exists()]
-    if earlier and args.force:
-        for path in earlier:
-            path.unlink()
-    elif earlier and not args.resume:
-        raise ValueError(f"{earlier[0]} exists: continue that run with --resume, overwrite it with --force, "
-                         "or choose another --out")
+    _clear_earlier(args, out)
     start = time.perf_counter()
     result = module.run(quick=args.quick, seeds=args.seeds, out=out, resume=args.resume, engine=args.engine,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, **parallel)
     fig = module.figure(result)
     fig.savefig(out / f"{args.figure}.png", dpi=120)
     print(f"{args.figure}: results and figure in {out.resolve()} (wall time {time.perf_counter() - start:.1f} s)")
@@ -306,8 +334,23 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--force", action="store_true", help="overwrite an earlier result and checkpoint of this figure")
     rep.add_argument("--engine", default="fast", choices=["fast", "literal"], help="engine (default fast)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    where = rep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the figure's independent jobs in N local processes (fig5, fig7, fig8, picture; docs/cluster.md)")
+    where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="submit the figure's jobs to this dask.distributed scheduler (pip install -e .[cluster])")
     rep.set_defaults(func=_reproduce)
     return parser
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """One of :data:`USER_ERRORS`, a worker process that died, or a job's error (which names the job) caused by one."""
+    if isinstance(exc, USER_ERRORS):
+        return True
+    from .experiments.jobs import JobError, WorkerDied
+
+    return isinstance(exc, WorkerDied) or (isinstance(exc, JobError) and (exc.__cause__ is None or
+                                                                          isinstance(exc.__cause__, USER_ERRORS)))
 
 
 def main(argv=None) -> int:
@@ -324,8 +367,8 @@ def main(argv=None) -> int:
         where = "; the last checkpoint is intact, continue with --resume" if args.command == "reproduce" else ""
         print(f"interrupted{where}", file=sys.stderr)
         return 130
-    except USER_ERRORS as exc:
-        if args.debug:
+    except Exception as exc:
+        if args.debug or not _is_user_error(exc):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         if getattr(args, "json", False):

@@ -3,6 +3,8 @@
 Each module offers ``run(quick=False, seeds=None, out=None, resume=False, ...)`` returning an
 :class:`~superspike_ref.experiments.common.ExperimentResult`, and ``figure(result)``.
 The command line is ``python -m superspike_ref reproduce FIG [--quick] [--seeds N] [--out DIR] [--resume | --force]``.
+Figures made of independent jobs (:mod:`~superspike_ref.experiments.jobs`: Figs 5, 7, 8 and the picture task)
+also take ``workers=N`` / ``--workers N`` and ``scheduler=ADDRESS`` / ``--scheduler ADDRESS`` (docs/cluster.md).
 """
 from . import fig2, fig4, fig5, fig6, fig7, fig8, picture
 

@@ -27,7 +27,7 @@ from ..params import whole_steps
 
 __all__ = ["ExperimentResult", "save_result", "load_result", "batch_engine", "run_chunks", "moving_average",
            "draw_silent_networks", "Snapshots", "time_to_learn_s", "LEARNED_BELOW", "experiment_size", "experiment_config", "chunking",
-           "find_result", "cycle_statistics", "run_cycle_jobs", "CHECKPOINT_NAME",
+           "find_result", "cycle_statistics", "run_cycle_jobs", "has_checkpoint", "CHECKPOINT_NAME",
            "PICKLE_CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -105,12 +105,14 @@ def cycle_statistics(results, dt_s: float) -> dict:
 
 
 def run_cycle_jobs(jobs: dict, task, n_cycles: int, cycles_per_chunk: int, config: dict, engine: str = "fast",
-                   out=None, resume: bool = False, progress: bool = True, desc: str = "experiment") -> dict:
+                   out=None, resume: bool = False, progress: bool = True, desc: str = "experiment",
+                   on_chunk=None) -> dict:
     """Train groups of networks on ``task`` cycle by cycle, in checkpointed chunks.
 
     ``jobs`` maps a name to a list of networks (one batch engine each; a batch must share
     parameters and layer sizes). Returns, per job name, the :func:`cycle_statistics` curves as
     ``(n_runs, n_cycles)`` arrays and ``last_S_<l>``, the spikes of run 0 in the last cycle.
+    ``on_chunk`` is passed to :func:`run_chunks`.
     """
     state = {"config": config, "chunks_done": 0,
              "jobs": {name: {"engine": batch_engine(nets, task, engine), "curves": [], "last": {}}
@@ -126,7 +128,7 @@ def run_cycle_jobs(jobs: dict, task, n_cycles: int, cycles_per_chunk: int, confi
                     job["last"] = {f"last_{k}": v for k, v in results[0].traces.items()}
 
     state = run_chunks(state, advance, -(-n_cycles // cycles_per_chunk), out_dir=out, resume=resume,
-                       progress=progress, desc=desc)
+                       progress=progress, desc=desc, on_chunk=on_chunk)
     return {name: {**{k: np.array([c[k] for c in job["curves"]]).T for k in job["curves"][0]}, **job["last"]}
             for name, job in state["jobs"].items()}
 
@@ -254,7 +256,7 @@ def load_result(path) -> ExperimentResult:
 
 
 def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool = False, progress: bool = True,
-               desc: str = "experiment") -> dict:
+               desc: str = "experiment", on_chunk=None) -> dict:
     """Call ``advance(state)`` until ``state["chunks_done"] == n_chunks``, checkpointing after each.
 
     ``state`` is a dict with an integer ``"chunks_done"``, the experiment's ``"config"`` and
@@ -262,6 +264,7 @@ def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool =
     After every chunk it is written to ``checkpoint.npz`` in ``out_dir``. With ``resume`` the
     run continues from that checkpoint, which must come from this package version and a run
     with the same configuration; without it an existing checkpoint is never overwritten.
+    ``on_chunk()``, if given, is called after every chunk (and its checkpoint).
     """
     path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
     about = {"figure": state["config"]["figure"], "config": state["config"], "n_chunks": n_chunks}
@@ -285,7 +288,14 @@ def run_chunks(state: dict, advance, n_chunks: int, out_dir=None, resume: bool =
             if path is not None:
                 save_checkpoint(path, about, state, state["chunks_done"])
             bar.update(1)
+            if on_chunk is not None:
+                on_chunk()
     return state
+
+
+def has_checkpoint(out_dir) -> bool:
+    """Whether ``out_dir`` (a path or None) holds a checkpoint to resume from."""
+    return out_dir is not None and (Path(out_dir) / CHECKPOINT_NAME).is_file()
 
 
 def moving_average(x: np.ndarray, window: int, axis: int = -1) -> np.ndarray:

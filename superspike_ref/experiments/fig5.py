@@ -18,9 +18,11 @@ import numpy as np
 from ..network import Network
 from ..params import Params
 from ..xor import make_xor_task, xor_late_responses, xor_trial_outcomes
-from .common import ExperimentResult, batch_engine, experiment_config, experiment_size, run_chunks, save_result
+from .common import (ExperimentResult, batch_engine, experiment_config, experiment_size, has_checkpoint,
+                     run_chunks, save_result)
+from .jobs import Job, run_jobs
 
-__all__ = ["run", "figure", "chunk_bounds", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
+__all__ = ["run", "figure", "jobs", "run_job", "assemble", "chunk_bounds", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
 RHO_REGULARISER = 0.05
 """ρ of the regularised condition in SPEC units (the original code's ρ = 1, SPEC §5)."""
@@ -39,60 +41,84 @@ FINAL_TRIALS = 500
 """Trials at the end over which the final accuracy is measured (fewer in short runs)."""
 
 
-def run(quick: bool = False, seeds: int | None = None, trials: int | None = None, out=None, resume: bool = False,
-        engine: str = "fast", seed: int = 5, progress: bool = True) -> ExperimentResult:
-    """Run Fig 5 (``quick``: 2 runs per condition, 300 trials) and save ``fig5.npz`` in ``out`` if given."""
-    size = experiment_size(FULL, QUICK, quick, seeds=seeds, trials=trials)
-    base = Params()
-    config = experiment_config("fig5", size, seed, engine, base)
-    task = make_xor_task(np.random.default_rng(seed), size["trials"], base)
-    bounds = chunk_bounds(task, size["trials_per_chunk"])
-    n_runs = size["seeds"]
-    state = {"config": config, "chunks_done": 0, "groups": [], "outcomes": {n: [] for n in CONDITIONS},
-             "late": {n: [] for n in CONDITIONS}, "cost": {n: [] for n in CONDITIONS}, "last_spikes": {}}
-    feedback_matrices = {}
-    for name, (feedback, hidden, rho) in CONDITIONS.items():
-        params = base.replace(rho=rho)
-        layers = (task.n_in, N_HIDDEN, task.n_out) if hidden else (task.n_in, task.n_out)
-        networks = [Network.create(layers, np.random.default_rng([seed, i]), params, feedback=feedback)
-                    for i in range(n_runs)]
-        state["groups"].append({"name": name, "engine": batch_engine(networks, task, engine)})
-        if feedback == "random":
-            feedback_matrices[name] = np.stack([net.feedback_matrices[0] for net in networks])
+def jobs(config: dict) -> list:
+    """The figure's jobs: one per condition of :data:`CONDITIONS` (all ``seeds`` runs in one batch)."""
+    n_chunks = -(-config["trials"] // config["trials_per_chunk"])
+    return [Job(name, {}, n_chunks) for name in CONDITIONS]
 
-    def advance(state: dict) -> None:
-        j = state["chunks_done"]
-        n0, n1 = bounds[j], bounds[j + 1]
-        last = j == len(bounds) - 2
-        for group in state["groups"]:
-            results = group["engine"].run(n1 - n0, record=("S",))
-            out_key = max(k for k in results[0].traces if k.startswith("S_"))
-            state["outcomes"][group["name"]].append(
-                np.stack([xor_trial_outcomes(task, r.traces[out_key], n0) for r in results]))
-            state["late"][group["name"]].append(
-                np.stack([xor_late_responses(task, r.traces[out_key], n0) for r in results]))
-            state["cost"][group["name"]].append(np.stack([r.vr_distance for r in results]))
-            if last:  # the last 2 s of every run and layer, for the activity panel
-                keep = min(n1 - n0, 20000)
-                state["last_spikes"][group["name"]] = {k: np.stack([r.traces[k][-keep:] for r in results])
-                                                       for k in results[0].traces}
-                state["last_spikes"]["n0"] = n1 - keep
 
-    state = run_chunks(state, advance, len(bounds) - 1, out_dir=out, resume=resume, progress=progress, desc="fig5")
-    n_report = task.n_cycle
-    arrays = {
+def _advance(state: dict, task, bounds: list) -> None:
+    """One chunk of trials of a condition: per-trial outcomes, late answers, cost; the last 2 s of spikes."""
+    j = state["chunks_done"]
+    n0, n1 = bounds[j], bounds[j + 1]
+    results = state["engine"].run(n1 - n0, record=("S",))
+    out_key = max(k for k in results[0].traces if k.startswith("S_"))
+    state["outcomes"].append(np.stack([xor_trial_outcomes(task, r.traces[out_key], n0) for r in results]))
+    state["late"].append(np.stack([xor_late_responses(task, r.traces[out_key], n0) for r in results]))
+    state["cost"].append(np.stack([r.vr_distance for r in results]))
+    if j == len(bounds) - 2:  # the last 2 s of every run and layer, for the activity panel
+        keep = _last_steps(bounds)
+        state["last"] = {k: np.stack([r.traces[k][-keep:] for r in results]) for k in results[0].traces}
+
+
+def _last_steps(bounds: list) -> int:
+    """Steps of the last chunk kept for the activity panel (at most 2 s)."""
+    return min(bounds[-1] - bounds[-2], 20000)
+
+
+def run_job(config: dict, job: Job, folder=None, on_chunk=None) -> dict:
+    """One condition: ``correct``, ``late``, ``cost`` ``(runs, ...)``, ``last_S_<l>`` and ``B`` (random feedback);
+    checkpointed in ``folder`` (if given) and resumed from there."""
+    base, seed = Params.from_dict(config["params"]), config["seed"]
+    task = make_xor_task(np.random.default_rng(seed), config["trials"], base)
+    bounds = chunk_bounds(task, config["trials_per_chunk"])
+    feedback, hidden, rho = CONDITIONS[job.name]
+    layers = (task.n_in, N_HIDDEN, task.n_out) if hidden else (task.n_in, task.n_out)
+    networks = [Network.create(layers, np.random.default_rng([seed, i]), base.replace(rho=rho), feedback=feedback)
+                for i in range(config["seeds"])]
+    state = {"config": {**config, "job": job.name}, "chunks_done": 0, "engine": batch_engine(networks, task, config["engine"]),
+             "outcomes": [], "late": [], "cost": [], "last": {}}
+    state = run_chunks(state, lambda state: _advance(state, task, bounds), len(bounds) - 1, out_dir=folder,
+                       resume=has_checkpoint(folder), progress=False, desc="fig5", on_chunk=on_chunk)
+    arrays = {"correct": np.concatenate(state["outcomes"], axis=1), "late": np.concatenate(state["late"], axis=1),
+              "cost": np.concatenate(state["cost"], axis=1), **{f"last_{k}": v for k, v in state["last"].items()}}
+    if feedback == "random":
+        arrays["B"] = np.stack([net.feedback_matrices[0] for net in networks])
+    return arrays
+
+
+def assemble(config: dict, arrays: dict) -> ExperimentResult:
+    """The figure's result from every job's arrays (``{name: arrays}`` in job order)."""
+    base = Params.from_dict(config["params"])
+    task = make_xor_task(np.random.default_rng(config["seed"]), config["trials"], base)
+    bounds = chunk_bounds(task, config["trials_per_chunk"])
+    last_n0 = bounds[-1] - _last_steps(bounds)
+    out = {
         "onset_steps": task.onset_steps, "labels": task.labels, "window_steps": np.array(task.window_steps),
-        "input_last": task.input_block(state["last_spikes"]["n0"], task.n_steps),
-        "last_n0": np.array(state["last_spikes"]["n0"]),
-        "cost_time_s": (np.arange(sum(c.shape[1] for c in state["cost"]["random"])) + 1) * n_report * base.dt_s,
+        "input_last": task.input_block(last_n0, task.n_steps),
+        "last_n0": np.array(last_n0),
+        "cost_time_s": (np.arange(arrays["random"]["cost"].shape[1]) + 1) * task.n_cycle * base.dt_s,
     }
-    for name in CONDITIONS:
-        arrays[f"correct_{name}"] = np.concatenate(state["outcomes"][name], axis=1)
-        arrays[f"late_{name}"] = np.concatenate(state["late"][name], axis=1)
-        arrays[f"cost_{name}"] = np.concatenate(state["cost"][name], axis=1)
-        arrays.update({f"last_{name}_{k}": v for k, v in state["last_spikes"][name].items()})
-    arrays.update({f"B_{name}": B for name, B in feedback_matrices.items()})
-    result = ExperimentResult("fig5", arrays, summarise(arrays), config)
+    for name, job in arrays.items():
+        out.update({f"{key}_{name}": v for key, v in job.items() if key in ("correct", "late", "cost")})
+        out.update({f"last_{name}_{key[5:]}": v for key, v in job.items() if key.startswith("last_")})
+    out.update({f"B_{name}": job["B"] for name, job in arrays.items() if "B" in job})
+    return ExperimentResult("fig5", out, summarise(out), config)
+
+
+def run(quick: bool = False, seeds: int | None = None, trials: int | None = None, out=None, resume: bool = False,
+        engine: str = "fast", seed: int = 5, progress: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> ExperimentResult:
+    """Run Fig 5 (``quick``: 2 runs per condition, 300 trials) and save ``fig5.npz`` in ``out`` if given.
+
+    The conditions are jobs, run one after the other, in a pool of ``workers`` processes, or on
+    the dask cluster at ``scheduler`` (:func:`~superspike_ref.experiments.jobs.run_jobs`).
+    """
+    config = experiment_config("fig5", experiment_size(FULL, QUICK, quick, seeds=seeds, trials=trials), seed, engine,
+                               Params())
+    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+                      scheduler=scheduler)
+    result = assemble(config, arrays)
     if out is not None:
         save_result(result, f"{out}/fig5.npz")
     return result

@@ -28,10 +28,12 @@ import numpy as np
 
 from ..network import Network
 from ..params import Params
-from .common import ExperimentResult, experiment_config, experiment_size, run_cycle_jobs, save_result
+from .common import (ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs,
+                     save_result)
 from .fig678 import final, make_task, schedule
+from .jobs import Job, run_jobs
 
-__all__ = ["run", "figure", "CONDITIONS", "SWEEP", "FULL", "QUICK", "RHO_REGULARISER"]
+__all__ = ["run", "figure", "jobs", "run_job", "assemble", "CONDITIONS", "SWEEP", "FULL", "QUICK", "RHO_REGULARISER"]
 
 RHO_REGULARISER = 0.05
 """ρ of the regularised condition in SPEC units (the original code's ρ = 1, SPEC §5)."""
@@ -71,28 +73,61 @@ def make_networks(condition: str, n_hidden: int, n_runs: int, task, size: dict, 
             for i in range(n_runs)]
 
 
-def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
-        engine: str = "fast", seed: int = 6, progress: bool = True) -> ExperimentResult:
-    """Run Fig 7 (``quick``: 40 → {8, 16} → 30, 6 cycles of 1 s) and save ``fig7.npz`` in ``out`` if given."""
-    size = experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles)
-    base = Params()
-    config = experiment_config("fig7", size, seed, engine, base)
-    task, image = make_task(size, seed, base)
-    sizes, largest = size["hidden_sizes"], max(size["hidden_sizes"])
-    pairs = [(c, n) for n in sizes for c in SWEEP] + [(c, largest) for c in CONDITIONS if c not in SWEEP]
-    jobs = {job_name(c, n): make_networks(c, n, size["seeds"], task, size, seed, base) for c, n in pairs}
-    curves = run_cycle_jobs(jobs, task, size["cycles"], size["cycles_per_chunk"], config, engine=engine, out=out,
-                            resume=resume, progress=progress, desc="fig7")
-    arrays = {
-        "cycle_end_s": (np.arange(size["cycles"]) + 1) * task.n_cycle * base.dt_s,
+def jobs(config: dict) -> list:
+    """The figure's jobs, one per condition and hidden size (all ``seeds`` runs of it in one batch):
+    the sweep for every size, then the ablations at the largest."""
+    sizes = config["hidden_sizes"]
+    pairs = [(c, n) for n in sizes for c in SWEEP] + [(c, max(sizes)) for c in CONDITIONS if c not in SWEEP]
+    n_chunks = -(-config["cycles"] // config["cycles_per_chunk"])
+    return [Job(job_name(c, n), {"condition": c, "n_hidden": n}, n_chunks) for c, n in pairs]
+
+
+def run_job(config: dict, job: Job, folder=None, on_chunk=None) -> dict:
+    """One condition at one hidden size: its curves, ``last_S_<l>`` and ``B`` (random and uniform feedback).
+
+    Checkpointed in ``folder`` (if given) and resumed from a checkpoint there.
+    """
+    size = {k: config[k] for k in FULL}
+    base = Params.from_dict(config["params"])
+    task, _ = make_task(size, config["seed"], base)
+    nets = make_networks(job.spec["condition"], job.spec["n_hidden"], size["seeds"], task, size, config["seed"], base)
+    curves = run_cycle_jobs({job.name: nets}, task, size["cycles"], size["cycles_per_chunk"], {**config, "job": job.name},
+                            engine=config["engine"], out=folder, resume=has_checkpoint(folder), progress=False,
+                            on_chunk=on_chunk)[job.name]
+    if nets[0].feedback_matrices:
+        curves["B"] = np.stack([net.feedback_matrices[0] for net in nets])
+    return curves
+
+
+def assemble(config: dict, arrays: dict) -> ExperimentResult:
+    """The figure's result from every job's arrays (``{name: arrays}`` in job order)."""
+    base = Params.from_dict(config["params"])
+    task, image = make_task({k: config[k] for k in FULL}, config["seed"], base)
+    sizes = config["hidden_sizes"]
+    out = {
+        "cycle_end_s": (np.arange(config["cycles"]) + 1) * task.n_cycle * base.dt_s,
         "hidden_sizes": np.array(sizes),
         "image": image,
         "target": task.target,
-        **{f"{key}_{name}": v for name, job in curves.items() for key, v in job.items()},
-        **{f"B_{name}": np.stack([net.feedback_matrices[0] for net in nets])
-           for name, nets in jobs.items() if nets[0].feedback_matrices},
+        **{f"{key}_{name}": v for name, job in arrays.items() for key, v in job.items() if key != "B"},
+        **{f"B_{name}": job["B"] for name, job in arrays.items() if "B" in job},
     }
-    result = ExperimentResult("fig7", arrays, summarise(arrays, sizes), config)
+    return ExperimentResult("fig7", out, summarise(out, sizes), config)
+
+
+def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
+        engine: str = "fast", seed: int = 6, progress: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> ExperimentResult:
+    """Run Fig 7 (``quick``: 40 → {8, 16} → 30, 6 cycles of 1 s) and save ``fig7.npz`` in ``out`` if given.
+
+    The jobs run one after the other, in a pool of ``workers`` processes, or on the dask
+    cluster at ``scheduler`` (:func:`~superspike_ref.experiments.jobs.run_jobs`); same numbers in all three.
+    """
+    config = experiment_config("fig7", experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles), seed, engine,
+                               Params())
+    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+                      scheduler=scheduler)
+    result = assemble(config, arrays)
     if out is not None:
         save_result(result, Path(out) / "fig7.npz")
     return result

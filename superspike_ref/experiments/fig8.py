@@ -20,10 +20,12 @@ import numpy as np
 from ..conventions import rho_from
 from ..network import Network
 from ..params import Params
-from .common import ExperimentResult, experiment_config, experiment_size, run_cycle_jobs, save_result
+from .common import (ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs,
+                     save_result)
 from .fig678 import final, make_task, schedule
+from .jobs import Job, run_jobs
 
-__all__ = ["run", "figure", "FULL", "QUICK", "job_name"]
+__all__ = ["run", "figure", "jobs", "run_job", "assemble", "FULL", "QUICK", "job_name"]
 
 FULL = {"seeds": 1, "n_in": 100, "n_rows": 100, "n_cols": 70, "n_hidden": 256, "cycles": 286, "cycles_per_chunk": 5,
         "burn_in_cycles": 2, "drops_s": [400.0, 800.0], "rho_code": [0.01, 0.1, 1.0, 10.0, 100.0],
@@ -37,33 +39,55 @@ def job_name(rho_code: float, a: float) -> str:
     return f"a{a:g}_rho{rho_code:g}"
 
 
-def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
-        engine: str = "fast", seed: int = 6, progress: bool = True) -> ExperimentResult:
-    """Run Fig 8 (``quick``: 40 → 16 → 30, 2 × 2 grid, 4 cycles of 1 s) and save ``fig8.npz`` in ``out`` if given."""
-    size = experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles)
-    base = Params()
-    config = experiment_config("fig8", size, seed, engine, base)
-    task, image = make_task(size, seed, base)
-    layers = (task.n_in, size["n_hidden"], task.n_out)
+def jobs(config: dict) -> list:
+    """The figure's jobs, one per (a, ρ) with all ``seeds`` runs in one batch, a-major."""
+    n_chunks = -(-config["cycles"] // config["cycles_per_chunk"])
+    return [Job(job_name(rho_code, a), {"a": a, "rho_code": rho_code}, n_chunks)
+            for a in config["exponents"] for rho_code in config["rho_code"]]
+
+
+def run_job(config: dict, job: Job, folder=None, on_chunk=None) -> dict:
+    """One (a, ρ): its curves and ``last_S_<l>``, checkpointed in ``folder`` (if given) and resumed from there."""
+    size, seed = {k: config[k] for k in FULL}, config["seed"]
+    base = Params.from_dict(config["params"])
+    task, _ = make_task(size, seed, base)
+    params = base.replace(rho=rho_from("auryn", job.spec["rho_code"], base), a=job.spec["a"])
     t_burn_s = size["burn_in_cycles"] * task.n_cycle * base.dt_s
-    jobs = {}
-    for a in size["exponents"]:
-        for rho_code in size["rho_code"]:
-            params = base.replace(rho=rho_from("auryn", rho_code, base), a=a)
-            jobs[job_name(rho_code, a)] = [
-                Network.create(layers, np.random.default_rng([seed, size["n_hidden"], i]), params, feedback="random",
-                               schedule=schedule(size), t_burn_s=t_burn_s)
-                for i in range(size["seeds"])]
-    curves = run_cycle_jobs(jobs, task, size["cycles"], size["cycles_per_chunk"], config, engine=engine, out=out,
-                            resume=resume, progress=progress, desc="fig8")
-    arrays = {
-        "cycle_end_s": (np.arange(size["cycles"]) + 1) * task.n_cycle * base.dt_s,
-        "rho_code": np.array(size["rho_code"]),
-        "exponents": np.array(size["exponents"]),
+    nets = [Network.create((task.n_in, size["n_hidden"], task.n_out), np.random.default_rng([seed, size["n_hidden"], i]),
+                           params, feedback="random", schedule=schedule(size), t_burn_s=t_burn_s)
+            for i in range(size["seeds"])]
+    return run_cycle_jobs({job.name: nets}, task, size["cycles"], size["cycles_per_chunk"], {**config, "job": job.name},
+                          engine=config["engine"], out=folder, resume=has_checkpoint(folder), progress=False,
+                          on_chunk=on_chunk)[job.name]
+
+
+def assemble(config: dict, arrays: dict) -> ExperimentResult:
+    """The figure's result from every job's arrays (``{name: arrays}`` in job order)."""
+    base = Params.from_dict(config["params"])
+    task, _ = make_task({k: config[k] for k in FULL}, config["seed"], base)
+    out = {
+        "cycle_end_s": (np.arange(config["cycles"]) + 1) * task.n_cycle * base.dt_s,
+        "rho_code": np.array(config["rho_code"]),
+        "exponents": np.array(config["exponents"]),
         "target": task.target,
-        **{f"{key}_{name}": v for name, job in curves.items() for key, v in job.items()},
+        **{f"{key}_{name}": v for name, job in arrays.items() for key, v in job.items()},
     }
-    result = ExperimentResult("fig8", arrays, summarise(arrays), config)
+    return ExperimentResult("fig8", out, summarise(out), config)
+
+
+def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
+        engine: str = "fast", seed: int = 6, progress: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> ExperimentResult:
+    """Run Fig 8 (``quick``: 40 → 16 → 30, 2 × 2 grid, 4 cycles of 1 s) and save ``fig8.npz`` in ``out`` if given.
+
+    The jobs run one after the other, in a pool of ``workers`` processes, or on the dask
+    cluster at ``scheduler`` (:func:`~superspike_ref.experiments.jobs.run_jobs`); same numbers in all three.
+    """
+    config = experiment_config("fig8", experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles), seed, engine,
+                               Params())
+    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+                      scheduler=scheduler)
+    result = assemble(config, arrays)
     if out is not None:
         save_result(result, Path(out) / "fig8.npz")
     return result

@@ -26,10 +26,11 @@ import numpy as np
 from ..network import Network
 from ..params import Params
 from ..tasks import CyclicTask, draw_building, frozen_poisson, picture_raster
-from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size, run_chunks,
-                     save_result)
+from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size,
+                     has_checkpoint, run_chunks, save_result)
+from .jobs import Job, run_jobs
 
-__all__ = ["run", "figure", "animation", "make_task", "spikes_to_raster", "CONDITIONS", "FULL", "QUICK",
+__all__ = ["run", "figure", "jobs", "run_job", "assemble", "animation", "make_task", "spikes_to_raster", "CONDITIONS", "FULL", "QUICK",
            "RHO_REGULARISER", "ORIGINAL_CODE"]
 
 RHO_REGULARISER = 0.05
@@ -80,68 +81,89 @@ def _indices(raster: np.ndarray) -> np.ndarray:
     return np.argwhere(raster).astype(np.int32)
 
 
-def _groups(layers: tuple, size: dict, seed: int, base: Params, task, engine: str) -> tuple:
-    """One batch engine per condition of :data:`CONDITIONS` (``size["seeds"]`` networks each) and its feedback matrices."""
-    groups, feedback_arrays = {}, {}
-    for name, (feedback, rho) in CONDITIONS.items():
-        params = base.replace(rho=rho)
-        networks = [Network.create(layers, np.random.default_rng([seed, i]), params, feedback=feedback,
-                                   schedule=((size["drop_s"], DROP_FACTOR),), t_burn_s=size["t_burn_s"])
-                    for i in range(size["seeds"])]
-        if feedback != "symmetric":
-            feedback_arrays[f"B_{name}"] = np.stack([net.feedback_matrices[0] for net in networks])
-        groups[name] = {"engine": batch_engine(networks, task, engine), "vr": [], "mse": [],
-                        "hidden_rate": [], "output_rate": [], "snap": {"S_1": [], "S_2": []}}
-    return groups, feedback_arrays
+def _snap_cycles(size: dict) -> list:
+    """Cycles whose rasters are kept: every ``snapshot_every``-th and the last."""
+    return sorted(set(range(0, size["cycles"], size["snapshot_every"])) | {size["cycles"] - 1})
 
 
-def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
-        engine: str = "fast", seed: int = 7, progress: bool = True, gif: bool = True) -> ExperimentResult:
-    """Run the picture task (``quick``: 40 → 32 → 40, 4 cycles) and save ``picture.npz`` and
-    ``picture.gif`` (if ``gif``) in ``out`` if given."""
-    size = experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles)
-    base = Params()
-    config = experiment_config("picture", size, seed, engine, base)
-    task, image = make_task(size, seed, base)
-    n_cycle, n_cycles = task.n_cycle, size["cycles"]
-    per_chunk = size["cycles_per_chunk"]
-    n_chunks = -(-n_cycles // per_chunk)
-    snap_cycles = sorted(set(range(0, n_cycles, size["snapshot_every"])) | {n_cycles - 1})
-    layers = (task.n_in, size["n_hidden"], task.n_out)
-    groups, feedback_arrays = _groups(layers, size, seed, base, task, engine)
-    state = {"config": config, "chunks_done": 0, "groups": groups}
-    cycle_s = n_cycle * base.dt_s
+def jobs(config: dict) -> list:
+    """The figure's jobs: one per condition of :data:`CONDITIONS` (all ``seeds`` runs in one batch)."""
+    n_chunks = -(-config["cycles"] // config["cycles_per_chunk"])
+    return [Job(name, {"feedback": feedback, "rho": rho}, n_chunks) for name, (feedback, rho) in CONDITIONS.items()]
 
-    def advance(state: dict) -> None:
-        c0 = state["chunks_done"] * per_chunk
-        for c in range(c0, min(c0 + per_chunk, n_cycles)):
-            for group in state["groups"].values():
-                results = group["engine"].run(n_cycle, record=("S",))
-                for key, values in cycle_statistics(results, base.dt_s).items():
-                    group[key].append(values)
-                if c in snap_cycles:
-                    frame = snap_cycles.index(c)
-                    for key in ("S_1", "S_2"):
-                        idx = _indices(results[0].traces[key])
-                        group["snap"][key].append(np.column_stack([np.full(len(idx), frame, np.int32), idx]))
 
-    state = run_chunks(state, advance, n_chunks, out_dir=out, resume=resume, progress=progress, desc="picture")
-    arrays = {
-        "cycle_end_s": (np.arange(n_cycles) + 1) * cycle_s,
-        "layers": np.array(layers),
-        "n_cycle": np.array(n_cycle),
+def _advance(state: dict, task, size: dict, dt_s: float) -> None:
+    """One chunk of cycles of a condition: its per-cycle numbers and the spike indices of kept cycles."""
+    snap_cycles, group = _snap_cycles(size), state["group"]
+    c0 = state["chunks_done"] * size["cycles_per_chunk"]
+    for c in range(c0, min(c0 + size["cycles_per_chunk"], size["cycles"])):
+        results = group["engine"].run(task.n_cycle, record=("S",))
+        for key, values in cycle_statistics(results, dt_s).items():
+            group[key].append(values)
+        if c in snap_cycles:
+            frame = snap_cycles.index(c)
+            for key in ("S_1", "S_2"):
+                idx = _indices(results[0].traces[key])
+                group["snap"][key].append(np.column_stack([np.full(len(idx), frame, np.int32), idx]))
+
+
+def run_job(config: dict, job: Job, folder=None, on_chunk=None) -> dict:
+    """One condition: per-cycle ``vr``, ``mse``, rates ``(runs, cycles)``, ``snap_S_<l>`` spike indices of
+    run 0 and ``B`` (random feedback); checkpointed in ``folder`` (if given) and resumed from there."""
+    size, seed = {k: config[k] for k in FULL}, config["seed"]
+    base = Params.from_dict(config["params"])
+    task, _ = make_task(size, seed, base)
+    params, feedback = base.replace(rho=job.spec["rho"]), job.spec["feedback"]
+    networks = [Network.create((task.n_in, size["n_hidden"], task.n_out), np.random.default_rng([seed, i]), params,
+                               feedback=feedback, schedule=((size["drop_s"], DROP_FACTOR),), t_burn_s=size["t_burn_s"])
+                for i in range(size["seeds"])]
+    group = {"engine": batch_engine(networks, task, config["engine"]), "vr": [], "mse": [], "hidden_rate": [],
+             "output_rate": [], "snap": {"S_1": [], "S_2": []}}
+    state = run_chunks({"config": {**config, "job": job.name}, "chunks_done": 0, "group": group},
+                       lambda state: _advance(state, task, size, base.dt_s), job.n_chunks, out_dir=folder,
+                       resume=has_checkpoint(folder), progress=False, desc="picture", on_chunk=on_chunk)
+    group = state["group"]
+    arrays = {key: np.array(group[key]).T for key in ("vr", "mse", "hidden_rate", "output_rate")}
+    for key, pieces in group["snap"].items():
+        arrays[f"snap_{key}"] = np.concatenate(pieces) if pieces else np.zeros((0, 3), np.int32)
+    if feedback != "symmetric":
+        arrays["B"] = np.stack([net.feedback_matrices[0] for net in networks])
+    return arrays
+
+
+def assemble(config: dict, arrays: dict) -> ExperimentResult:
+    """The figure's result from every job's arrays (``{name: arrays}`` in job order)."""
+    size, base = {k: config[k] for k in FULL}, Params.from_dict(config["params"])
+    task, image = make_task(size, config["seed"], base)
+    out = {
+        "cycle_end_s": (np.arange(size["cycles"]) + 1) * task.n_cycle * base.dt_s,
+        "layers": np.array((task.n_in, size["n_hidden"], task.n_out)),
+        "n_cycle": np.array(task.n_cycle),
         "image": image,
         "input_spikes": _indices(task.input),
         "target_spikes": _indices(task.target),
-        "snap_cycles": np.array(snap_cycles),
-        **feedback_arrays,
+        "snap_cycles": np.array(_snap_cycles(size)),
+        **{f"B_{name}": job["B"] for name, job in arrays.items() if "B" in job},
+        **{f"{key}_{name}" if key in ("vr", "mse", "hidden_rate", "output_rate") else f"snap_{name}_{key[5:]}": v
+           for name, job in arrays.items() for key, v in job.items() if key != "B"},
     }
-    for name, group in state["groups"].items():
-        for key in ("vr", "mse", "hidden_rate", "output_rate"):
-            arrays[f"{key}_{name}"] = np.array(group[key]).T  # (runs, cycles)
-        for key, pieces in group["snap"].items():
-            arrays[f"snap_{name}_{key}"] = np.concatenate(pieces) if pieces else np.zeros((0, 3), np.int32)
-    result = ExperimentResult("picture", arrays, summarise(arrays), config)
+    return ExperimentResult("picture", out, summarise(out), config)
+
+
+def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None, out=None, resume: bool = False,
+        engine: str = "fast", seed: int = 7, progress: bool = True, gif: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> ExperimentResult:
+    """Run the picture task (``quick``: 40 → 32 → 40, 4 cycles) and save ``picture.npz`` and
+    ``picture.gif`` (if ``gif``) in ``out`` if given.
+
+    The two conditions are jobs, run one after the other, in a pool of ``workers`` processes,
+    or on the dask cluster at ``scheduler`` (:func:`~superspike_ref.experiments.jobs.run_jobs`).
+    """
+    config = experiment_config("picture", experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles), seed,
+                               engine, Params())
+    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+                      scheduler=scheduler)
+    result = assemble(config, arrays)
     if out is not None:
         save_result(result, Path(out) / "picture.npz")
         if gif:
