@@ -59,7 +59,7 @@ html_context = {"default_mode": "auto"}       # light/dark as the reader's syste
 
 COURSE = {
     "Start": ["README", "docs/course"],
-    "Derivation (notebooks 01–08, then 16)": [
+    "Derivation (in the course's order: 16 right after 07)": [
         "notebooks/01_lif_neuron",
         "notebooks/02_traces_and_kernels",
         "notebooks/03_van_rossum_error",
@@ -67,8 +67,8 @@ COURSE = {
         "notebooks/05_three_factor_rule",
         "notebooks/06_learning_rates",
         "notebooks/07_feedback_and_hidden_units",
-        "notebooks/08_online_vs_adjoint",
         "notebooks/16_superspike_vs_true_gradient",
+        "notebooks/08_online_vs_adjoint",
     ],
     "Validating an implementation": [
         "notebooks/09_validate_an_implementation",
@@ -91,6 +91,7 @@ COURSE = {
         "docs/guarantees",
         "docs/design_choices",
         "docs/fast_engine",
+        "docs/cluster",
         "docs/api",
     ],
 }

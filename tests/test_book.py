@@ -176,7 +176,7 @@ def test_book_sidebar_in_course_order(book):
                 for doc in _course_order()]
     assert [url for url in nav if url in expected] == expected
     notebooks = [url.split("/")[-1][:2] for url in expected if url.startswith("../notebooks/")]
-    assert notebooks == ["01", "02", "03", "04", "05", "06", "07", "08", "16", "09", "10", "11", "12", "13", "14",
+    assert notebooks == ["01", "02", "03", "04", "05", "06", "07", "16", "08", "09", "10", "11", "12", "13", "14",
                          "15"]
 
 
