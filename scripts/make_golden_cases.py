@@ -295,15 +295,15 @@ def _gradient_case_specs() -> dict:
     """name -> (case.json content, arrays) of the gradient cases (issue P10 item 4): ``dL_dW_k`` by BPTT.
 
     One 6 -> 4 -> 2 network for both variants, 200 steps (one update, at step 149), and the surrogate
-    gradient of the first 120 steps' van Rossum loss: free, with every trace but λ (``m_1`` after step
-    119 is ``-dL_dW_1/dt``), or with the reset detached, with S, Ũ, e, W and v (the files stay small).
+    gradient of the first 120 steps' van Rossum loss: free, with Ũ, S, σ′, e, W and v, or with the reset
+    detached, with Ũ, S, e, W and v (``m`` and λ would make the files large).
     In the window every hidden and output neuron spikes (hidden ones twice, within the refractory
     time of the first spike's reset), so that the two variants differ in every row.
     """
     layers, params = (6, 4, 2), {"t_batch_s": 0.015}
     fields, arrays = case_arrays(layers, 200, "symmetric", 4, params, rate_Hz=500.0, target_rate_Hz=60.0, w0_V=0.15)
     cases = {}
-    records = {"free": [r for r in ALL_TRACES if r != "lambda"], "detached_reset": ["S", "U_tilde", "e", "W", "v"]}
+    records = {"free": ["U_tilde", "S", "sigma_prime", "e", "W", "v"], "detached_reset": ["U_tilde", "S", "e", "W", "v"]}
     for variant, record in records.items():
         name = f"gradient-{variant.replace('_', '-')}"
         spec, arrays = _case(name, 200, layers, params, "symmetric", "rmaxprop", record, arrays)
