@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test install install-cluster book notebooks clean
+.PHONY: demo test test-torch install install-cluster book notebooks clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest --nbval --doctest-glob="*.md" tests superspike_ref notebooks docs
+
+# The PyTorch example and its tests (tests/test_torch_example.py; they skip under `make test`
+# without torch). Installs the torch extra into .venv: torch==2.13.0, the CPU wheel if pip is
+# pointed at one (PIP_FIND_LINKS or --index-url https://download.pytorch.org/whl/cpu).
+$(VENV)/.torch-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[torch]"
+	touch $@
+
+test-torch: $(VENV)/.torch-installed
+	$(PY) -m pytest -m torch tests/test_torch_example.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build/book

@@ -254,6 +254,7 @@ def _case_specs() -> dict:
         ["U_tilde", "S", "e", "W", "v"], arrays, schedule=((0.0, 1.0), (0.05, 0.5)), t_burn_s=0.01,
     )
     cases.update(_network_case_specs())
+    cases.update(_gradient_case_specs())
     return cases
 
 
@@ -287,6 +288,26 @@ def _network_case_specs() -> dict:
             arrays.update({k: np.round(w * 2**6) / 2**6 for k, w in arrays.items() if k.startswith("W0_")})
         spec, arrays = _case(name, n_steps, layers, params, feedback, "rmaxprop", record, arrays)
         cases[name] = ({**spec, **fields}, arrays)
+    return cases
+
+
+def _gradient_case_specs() -> dict:
+    """name -> (case.json content, arrays) of the gradient cases (issue P10 item 4): ``dL_dW_k`` by BPTT.
+
+    One 6 -> 4 -> 2 network for both variants, 200 steps (one update, at step 149), and the surrogate
+    gradient of the first 120 steps' van Rossum loss: free, with Ũ, S, σ′, e, W and v, or with the reset
+    detached, with Ũ, S, e, W and v (``m`` and λ would make the files large).
+    In the window every hidden and output neuron spikes (hidden ones twice, within the refractory
+    time of the first spike's reset), so that the two variants differ in every row.
+    """
+    layers, params = (6, 4, 2), {"t_batch_s": 0.015}
+    fields, arrays = case_arrays(layers, 200, "symmetric", 4, params, rate_Hz=500.0, target_rate_Hz=60.0, w0_V=0.15)
+    cases = {}
+    records = {"free": ["U_tilde", "S", "sigma_prime", "e", "W", "v"], "detached_reset": ["U_tilde", "S", "e", "W", "v"]}
+    for variant, record in records.items():
+        name = f"gradient-{variant.replace('_', '-')}"
+        spec, arrays = _case(name, 200, layers, params, "symmetric", "rmaxprop", record, arrays)
+        cases[name] = ({**spec, **fields, "gradient": {"window_steps": 120, "variant": variant}}, arrays)
     return cases
 
 
@@ -364,13 +385,21 @@ def generate(out_dir) -> list:
             export_traces_ras(expected, d / "ras" / f"id{id_base}", dt_s, id_base=id_base)
         what = (f"layers {spec['layers']}, {spec['feedback']} feedback, {spec['optimizer']}, "
                 f"{spec['n_steps']} steps, records {', '.join(spec['record'])}"
-                f"{', XOR task' if spec.get('task') == 'xor' else ''}{', npz only' if name in NPZ_ONLY else ''}")
+                f"{', XOR task' if spec.get('task') == 'xor' else ''}{', npz only' if name in NPZ_ONLY else ''}"
+                f"{_gradient_note(spec)}")
         rows.append(f"| `{name}` | SPEC §9 case | {what} |")
     npz_only = ", ".join(f"`{name}`" for name in NPZ_ONLY)
     (out_dir / "README.md").write_text(README.format(rows="\n".join(rows), npz_only=npz_only))
     write_manifest(out_dir)
     _write_json(out_dir / "PROVENANCE.json", provenance(out_dir))
     return [r.split("`")[1] for r in rows]
+
+
+def _gradient_note(spec: dict) -> str:
+    """The README's words on a gradient case: the window and the variant of ``dL_dW_k``."""
+    gradient = spec.get("gradient")
+    return "" if gradient is None else (f"; dL_dW_k of the first {gradient['window_steps']} steps "
+                                        f"({gradient['variant']})")
 
 
 def data_files(out_dir) -> list:

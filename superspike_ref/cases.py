@@ -25,6 +25,7 @@ import numpy as np
 from .fast import NOT_RECORDABLE, FastEngine
 from .files import describe_value, load_npz, quoted_name, read_json
 from .feedback import FEEDBACK_KINDS
+from .gradient_cases import GRADIENT_VARIANTS, case_gradients, is_gradient_field
 from .network import RECORDABLE, LiteralEngine, Network
 from .optimizers import OPTIMIZERS
 from .params import Params
@@ -45,7 +46,7 @@ __all__ = [
 CASE_FORMAT = "superspike-case/1"
 ENGINES = {"literal": LiteralEngine, "fast": FastEngine}
 _REQUIRED = ("format", "n_steps", "layers", "feedback", "optimizer", "record")
-_OPTIONAL = ("name", "params", "schedule", "t_burn_s", "task", "xor_window_steps")
+_OPTIONAL = ("name", "params", "schedule", "t_burn_s", "task", "xor_window_steps", "gradient")
 TASKS = ("cyclic", "xor")
 """Tasks a case can hold: a replayed input and target (default), or XOR trials (arrays ``xor_*``)."""
 
@@ -59,6 +60,7 @@ class Case:
     task: CyclicTask | XorRasterTask
     n_steps: int
     record: tuple
+    gradient: dict | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -110,6 +112,8 @@ _CASE_RULES = {
                f"must be a list of names from {RECORDABLE}"),
     "task": (lambda v: isinstance(v, str) and v in TASKS, f"must be one of {TASKS}"),
     "xor_window_steps": (_positive_int, "must be a positive integer"),
+    "gradient": (is_gradient_field, "must be an object with exactly 'window_steps' (a positive integer) and "
+                                    f"'variant' (one of {GRADIENT_VARIANTS})"),
 }
 """Every ``case.json`` field: (test, rule stated in the error message)."""
 
@@ -129,7 +133,19 @@ def _check_spec(path: Path, spec) -> dict:
             raise _field_error(path, key, f"{rule}, got {describe_value(spec[key])}")
     if (spec.get("task") == "xor") != ("xor_window_steps" in spec):
         raise _field_error(path, "xor_window_steps", "must be given exactly when field 'task' is 'xor'")
+    _check_gradient_window(path, spec)
     return spec
+
+
+def _check_gradient_window(path: Path, spec: dict) -> None:
+    """A gradient case's window lies within its steps, and its task has the van Rossum loss (not XOR)."""
+    if "gradient" not in spec:
+        return
+    if spec.get("task") == "xor":
+        raise _field_error(path, "gradient", "needs the van Rossum loss of a cyclic task; an XOR case has none")
+    if spec["gradient"]["window_steps"] > spec["n_steps"]:
+        raise _field_error(path, "gradient", f"window_steps must be at most n_steps ({spec['n_steps']}), "
+                                             f"got {spec['gradient']['window_steps']}")
 
 
 def _case_params(path: Path, values: dict) -> Params:
@@ -191,7 +207,7 @@ def load_case(case_dir) -> Case:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{case_dir}: {exc}") from None
     return Case(name=spec.get("name", case_dir.name), network=network, task=task, n_steps=spec["n_steps"],
-                record=tuple(spec["record"]))
+                record=tuple(spec["record"]), gradient=spec.get("gradient"))
 
 
 def _case_task(spec: dict, array, json_path: Path):
@@ -218,10 +234,12 @@ def _case_task(spec: dict, array, json_path: Path):
 
 
 def run_case(case_dir, engine: str = "literal", progress: bool = False, variants=()) -> dict:
-    """Run a case and return its traces (SPEC §9 keys).
+    """Run a case and return its traces (SPEC §9 keys), and ``dL_dW_<k>`` for a gradient case.
 
     The fast engine never forms the per-synapse traces ``lambda`` and ``m``; with it they are
-    left out of the result even if the case records them. ``variants`` names SPEC variants
+    left out of the result even if the case records them. A gradient case (``"gradient"`` in
+    ``case.json``) adds ``dL_dW_<k>`` (:mod:`superspike_ref.gradient_cases`), computed as SPEC
+    states it whatever the engine and the variants. ``variants`` names SPEC variants
     (:mod:`superspike_ref.variants`) to run with; they need the literal engine (``ValueError``
     otherwise, and for an unknown name).
     """
@@ -238,7 +256,8 @@ def run_case(case_dir, engine: str = "literal", progress: bool = False, variants
     else:
         sim = ENGINES[engine](network, case.task)
     record = case.record if engine == "literal" else tuple(r for r in case.record if r not in NOT_RECORDABLE)
-    return sim.run(case.n_steps, record=record, progress=progress).traces
+    traces = sim.run(case.n_steps, record=record, progress=progress).traces
+    return {**traces, **case_gradients(case)}
 
 
 def compare_traces(candidate: dict, expected: dict, rtol: float = 1e-9, atol_scale: float = 1e-10) -> dict:

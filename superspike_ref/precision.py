@@ -28,6 +28,7 @@ key                :math:`c_k`
 ``m``              :math:`c_e + c_\lambda + n_b` (:math:`+\,a N_{het}` with the regulariser)
 ``v``              :math:`2 c_m + 3`
 ``W``              :math:`1 + 2 n_{upd} + (2 c_m + 5)\,\sum_j \max|\Delta W_j| / \max|W|`
+``dL_dW``          :math:`c_{\bar I,k+1} + T` (the reverse pass, :func:`float32_gradient_coefficients`)
 =================  ==================================================================================
 
 :math:`c_w` is the weights' error: 1 (stored in float32) before the first update; after update
@@ -48,7 +49,7 @@ import numpy as np
 from .recording import key_stage
 
 __all__ = ["PRECISIONS", "UNIT_ROUNDOFF", "FLOAT64_RTOL", "FLOAT64_ATOL_SCALE", "check_tolerance_args",
-           "float32_coefficients", "float32_step_coefficients", "key_tolerances"]
+           "float32_coefficients", "float32_step_coefficients", "float32_gradient_coefficients", "key_tolerances"]
 
 PRECISIONS = ("float64", "float32")
 """The precision tiers of :func:`~superspike_ref.validation.validate`."""
@@ -134,6 +135,39 @@ def float32_coefficients(params, layers, feedback: str, weights: dict, weight_er
         c[f"v_{k}"] = 2 * c[f"m_{k}"] + 3
         c[f"W_{k}"] = _weight_coefficient(c[f"m_{k}"], weights[f"W_{k}"])
     return c
+
+
+def float32_gradient_coefficients(params, layers, coefficients: dict, window_steps: int) -> dict:
+    r"""The float32 tier's :math:`c_k` of the gradient keys ``dL_dW_k`` of a window of ``window_steps`` steps.
+
+    The reverse pass (:mod:`superspike_ref.bptt`) runs the forward pass's filters backwards, so its
+    rounding errors add up like the forward's: the output's spike adjoint :math:`ar S_L = -K^T(\Delta t\,e)`
+    has :math:`c_{ar S,L} = c_{e,L} + N_{rise} + N_{decay}`; a layer's current adjoint
+    :math:`ar I_l` adds σ′ and the membrane and current recursions,
+    :math:`c_{ar I,l} = c_{ar S,l} + c_{\sigma',l} + N_{mem} + N_{syn}`; the gradient sums
+    :math:`ar I_l A^T` over the window, :math:`c = c_{ar I,k+1} + T`; and the spike adjoint of
+    the layer below is :math:`W^T ar I`, a sum over :math:`n_l` neurons with stored weights,
+    :math:`c_{ar S,l-1} = c_{ar I,l} + n_l + 1`. For the output layer this is ``m``'s
+    coefficient with :math:`n_b` replaced by :math:`T` (the free gradient is :math:`-\Delta t\,m`).
+    The variant does not change it (the reset and the gate only zero terms).
+
+    Parameters
+    ----------
+    params : Params
+    layers : tuple of int
+    coefficients : dict
+        :func:`float32_coefficients` at the initial weights (its ``e_L`` and ``sigma_prime_l``).
+    window_steps : int
+        ``T``.
+    """
+    N = {name: getattr(params, f"tau_{name}_s") / params.dt_s for name in ("syn", "mem", "rise", "decay")}
+    L = len(layers) - 1
+    c_spike, out = coefficients[f"e_{L}"] + N["rise"] + N["decay"], {}
+    for l in range(L, 0, -1):
+        c_current = c_spike + coefficients[f"sigma_prime_{l}"] + N["mem"] + N["syn"]
+        out[f"dL_dW_{l - 1}"] = c_current + window_steps
+        c_spike = c_current + layers[l] + 1
+    return out
 
 
 def _measured_weight_error(reference: np.ndarray, candidate, cap: float) -> np.ndarray:

@@ -26,8 +26,11 @@ __all__ = [
     "compare_key",
 ]
 
-STAGES = ("S", "I", "U_tilde", "sigma_prime", "z", "z_tilde", "lambda", "e", "m", "W", "v")
-"""Trace names in the order of the derivation, as the report lists them."""
+STAGES = ("S", "I", "U_tilde", "sigma_prime", "z", "z_tilde", "lambda", "e", "m", "W", "v", "dL_dW")
+"""Trace names in the order of the derivation, as the report lists them (last the gradient cases' ``dL_dW``)."""
+
+WINDOW_STAGES = ("dL_dW",)
+"""Stages with one value per window, not per step: their index is ``(post, pre)`` and they have no first step."""
 
 STAGE_TITLES = {
     "S": "spikes (SPEC §2 c)",
@@ -41,6 +44,7 @@ STAGE_TITLES = {
     "m": "accumulator m (§3)",
     "W": "weights (§4)",
     "v": "optimiser state (§4)",
+    "dL_dW": "surrogate gradient of the window loss (BPTT)",
 }
 
 
@@ -169,6 +173,8 @@ class Report:
             return "-"
         rest = tuple(int(i) for i in r.first_index[1:])
         where = f"#{rest[0]}" if len(rest) == 1 else str(rest) if rest else "-"
+        if r.stage in WINDOW_STAGES:
+            return str(tuple(int(i) for i in r.first_index))
         if r.stage == "W" and r.first_index[0] == 0:
             return f"init {where}"
         return f"upd {r.first_index[0] + (r.stage == 'v')} {where}" if r.stage in ("W", "v") else where
@@ -185,6 +191,8 @@ class Report:
             what = f"the initial weights (before step 0), synapse post {idx[1]}, pre {idx[2]}"
         elif r.stage in ("W", "v"):
             what = f"update {idx[0] + (r.stage == 'v')} (end of step {r.first_step}), synapse post {idx[1]}, pre {idx[2]}"
+        elif r.stage in WINDOW_STAGES:
+            what = f"synapse post {idx[0]}, pre {idx[1]} (one value for the window)"
         elif r.stage in ("lambda", "m"):
             what = f"step {idx[0]}, synapse post {idx[1]}, pre {idx[2]}"
         elif len(idx) == 2:
@@ -303,6 +311,8 @@ def _key_rank(key: str, n_layers: int) -> int:
         return 1000 + (n_layers - index)
     if stage == "m":
         return 2000 + index
+    if stage in WINDOW_STAGES:
+        return 4000 + index
     if stage == "v":
         return 3000 + 2 * index
     return 3000 + 2 * index + 1          # W
@@ -315,7 +325,8 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     Spikes (bool ``expected``) must match exactly; floats pass where
     ``|cand - exp| <= rtol |exp| + atol_scale max|exp|``; NaN never passes. ``rtol`` and
     ``atol_scale`` are numbers, or arrays ``(n_steps,)`` with one value per step (axis 0).
-    ``n_batch`` turns the update index of ``W``/``v`` into a time step.
+    ``n_batch`` turns the update index of ``W``/``v`` into a time step. A key of a window stage
+    (:data:`WINDOW_STAGES`, ``dL_dW``) has no first step.
     """
     stage = key_stage(key)
     exp = np.asarray(expected)
@@ -335,7 +346,7 @@ def compare_key(key: str, candidate, expected, rtol: float = 1e-9, atol_scale: f
     if n_bad:
         first_index = tuple(int(i) for i in np.argwhere(bad)[0])
         e_val, c_val = float(exp[first_index]), float(cand[first_index])
-        first_step = first_index[0]
+        first_step = None if stage in WINDOW_STAGES else first_index[0]
         if n_batch is not None and stage == "W":
             first_step = first_index[0] * n_batch - 1
         elif n_batch is not None and stage == "v":

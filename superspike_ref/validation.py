@@ -44,9 +44,16 @@ from .cases import (
 )
 from .csv_mirror import read_csv_array, read_csv_dir, write_csv_array, write_csv_dir
 from .files import load_npz, read_json, save_npz
+from .gradient_cases import GRADIENT_STAGE, case_gradients
 from .local import LocalReport, local_results
 from .network import LiteralEngine
-from .precision import check_tolerance_args, float32_step_coefficients, key_tolerances
+from .precision import (
+    check_tolerance_args,
+    float32_coefficients,
+    float32_gradient_coefficients,
+    float32_step_coefficients,
+    key_tolerances,
+)
 from .report import (
     STAGES,
     KeyResult,
@@ -97,11 +104,32 @@ def load_candidate(path) -> dict:
 
 
 def _reference_traces(case: Case, extra_record=(), variants=()) -> dict:
-    """The literal engine's traces of ``case`` with the SPEC ``variants`` (:mod:`superspike_ref.variants`)."""
+    """The literal engine's traces of ``case`` with the SPEC ``variants`` (:mod:`superspike_ref.variants`).
+
+    A gradient case adds ``dL_dW_<k>`` (:mod:`superspike_ref.gradient_cases`), as SPEC states it
+    whatever the variants.
+    """
     record = tuple(case.record) + tuple(r for r in extra_record if r not in case.record)
     network, discretisation = apply_variants(variants, case.network)
     sim = LiteralEngine(network, case.task, discretisation)
-    return sim.run(case.n_steps, record=record).traces
+    return {**sim.run(case.n_steps, record=record).traces, **case_gradients(case)}
+
+
+def _float32_tier_coefficients(case: Case, reference_weights: dict, converted: dict, expected: dict) -> dict:
+    """:math:`c_k` of the float32 tier for every key of ``case``, the gradient keys' included.
+
+    The candidate's weights, where comparable, enter ``c_I`` (:func:`float32_step_coefficients`);
+    the gradient's are those of the initial weights (:func:`float32_gradient_coefficients`).
+    """
+    net = case.network
+    usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}
+    coefficients = float32_step_coefficients(net.params, net.layers, net.feedback, reference_weights, usable,
+                                             case.n_steps)
+    if case.gradient is not None:
+        loop_free = float32_coefficients(net.params, net.layers, net.feedback, reference_weights)
+        coefficients.update(float32_gradient_coefficients(net.params, net.layers, loop_free,
+                                                          case.gradient["window_steps"]))
+    return coefficients
 
 
 def _check_skip(skip, keys, where) -> tuple:
@@ -241,6 +269,8 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants=(
     if "W" not in case.record:
         expected = {k: v for k, v in expected.items() if key_stage(k) != "W"}
     skip = _check_skip(skip, expected, case_dir)
+    if local:                                          # the local check has no recomputation of a gradient
+        skip += tuple(k for k in expected if key_stage(k) == GRADIENT_STAGE and not _skip_matches(k, skip))
     context = replace(conv.TraceContext.from_network(case.network, weights),
                       euler_error_rise=apply_variants(variants, case.network)[1].euler_error_rise)
     converted = _to_paper(cand, expected, convention, context, cand_name)
@@ -249,10 +279,8 @@ def _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants=(
     accuracy = {k: conv.conversion_accuracy(convention, key_stage(k), _exact_inputs(k, converted, L),
                                             context.euler_error_rise) for k in expected}
     coefficients = None
-    if tier[0] == "float32":                           # the candidate's weights, where comparable, enter c_I
-        usable = {k: converted[k] for k in reference_weights if k in expected and k in converted}
-        coefficients = float32_step_coefficients(case.network.params, case.network.layers, case.network.feedback,
-                                                 reference_weights, usable, case.n_steps)
+    if tier[0] == "float32":
+        coefficients = _float32_tier_coefficients(case, reference_weights, converted, expected)
     tolerances = key_tolerances([k for k in _table_order(expected) if k not in skipped], *tier, coefficients)
     if local:
         results = local_results(case, cand, converted, expected, tolerances, accuracy)

@@ -42,7 +42,7 @@ NPZ_ONLY = ["layers-200-256-200"]
 
 
 def test_golden_cases_exist():
-    assert SIM_CASES == ["delay-zero", "layers-200-256-200", "one-synapse-eligibility", "regulariser-gate",
+    assert SIM_CASES == ["delay-zero", "gradient-detached-reset", "gradient-free", "layers-200-256-200", "one-synapse-eligibility", "regulariser-gate",
                          "short-training-run", "two-hidden-layers", "two-layer-dw-random",
                          "two-layer-dw-symmetric", "two-layer-dw-uniform", "xor-error-impulses"]
     assert VECTORS == ["kernel-impulse-responses", "surrogate-grid", "van-rossum-pairs"]
