@@ -23,9 +23,12 @@ from superspike_ref.recording import key_stage
 from superspike_ref.validation import compare_key, load_npz, validate
 
 CASES = Path(__file__).parent / "data" / "cases"
-NETWORK_CASES = ("delay-zero", "layers-200-256-200", "regulariser-gate", "two-hidden-layers", "xor-error-impulses")
+NETWORK_CASES = ("delay-zero", "layers-200-256-200", "regulariser-gate", "two-hidden-layers", "xor-error-impulses",
+                 "gradient-free", "gradient-detached-reset")
 """The golden cases of issue P10, outside this file's float32 implementation and docs/validation.md §8's claims:
-it has no error gate and no XOR task, and the 200-256-200 case's weights (on a 2^-6 V grid) are exact in float32."""
+it has no error gate, no XOR task and no reverse pass (the gradient cases' float32 tier is tested in
+tests/test_gradient_cases.py and with the PyTorch example), and the 200-256-200 case's weights (on a 2^-6 V
+grid) are exact in float32."""
 SPEC_CASES = sorted(p.parent.name for p in CASES.glob("*/case.json") if p.parent.name not in NETWORK_CASES)
 TWO_LAYER = [name for name in SPEC_CASES if name.startswith("two-layer") or name == "short-training-run"]
 DOC = Path(__file__).parents[1] / "docs" / "validation.md"
