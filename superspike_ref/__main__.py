@@ -1,10 +1,11 @@
-"""Command line of superspike_ref: ``python -m superspike_ref {demo,run-case,make-case,validate,reproduce} ...``
+"""Command line of superspike_ref: ``python -m superspike_ref {demo,run-case,make-case,validate,conformance,reproduce}``
 (``--help`` after a command describes it).
 
-Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance, 2 for a user
-error (bad file, bad field, too large a run, unwritable output: one line on stderr naming the
-file and the field; a JSON object ``{"error": ...}`` on stdout under ``--json``), 130 when
-interrupted with Ctrl-C (a checkpoint written so far stays intact). ``--debug`` shows the
+Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance (``conformance``: a
+case fails, or none ran), 3 when ``validate --capabilities`` finds the case unsupported, 2 for
+a user error (bad file, bad field, too large a run, unwritable output, a broken adapter: one
+line on stderr naming the file and the field or the option; a JSON object ``{"error": ...}`` on
+stdout under ``--json``), 130 when interrupted with Ctrl-C (a checkpoint written so far stays intact). ``--debug`` shows the
 traceback instead of the one line.
 """
 from __future__ import annotations
@@ -110,16 +111,43 @@ def _option_number(option: str, text: str | None) -> float | None:
 
 
 def _validate(args) -> int:
+    from .capabilities import load_capabilities
+    from .conformance import validate_declared
     from .precision import check_tolerance_args
     from .validation import validate
 
-    tier = (args.precision, _option_number("--rtol", args.rtol), _option_number("--atol-scale", args.atol_scale))
+    caps = load_capabilities(args.capabilities) if args.capabilities else None
+    tier = (args.precision or (caps.precision if caps else "float64"), _option_number("--rtol", args.rtol),
+            _option_number("--atol-scale", args.atol_scale))
     check_tolerance_args(*tier, cli=True)
     if (Path(args.against) / "case.json").is_file():
         _check_recording_fits(args.against, ("W",), args.max_memory)
-    report = validate(args.candidate, args.against, convention=args.convention, skip=args.skip or (),
-                      precision=tier[0], rtol=tier[1], atol_scale=tier[2], local=args.local,
-                      variants=args.variant or ())
+    if caps is not None and (args.convention or args.variant):
+        raise ValueError("with --capabilities the declaration gives the convention and the variants; "
+                         "drop --convention and --variant")
+    options = dict(skip=args.skip or (), precision=tier[0], rtol=tier[1], atol_scale=tier[2], local=args.local)
+    report = (validate_declared(args.candidate, args.against, caps, **options) if caps is not None else
+              validate(args.candidate, args.against, convention=args.convention or "paper",
+                       variants=args.variant or (), **options))
+    print(report.to_json() if args.json else report.format_table())
+    return {"pass": 0, "fail": 1, "unsupported": 3}[report.verdict]
+
+
+def _conformance(args) -> int:
+    from .capabilities import load_capabilities
+    from .checkpoint import atomic_write
+    from .conformance import load_adapter, run_conformance
+    from .precision import check_tolerance_args
+
+    if args.precision is not None:
+        check_tolerance_args(args.precision, None, None, cli=True)
+    caps = load_capabilities(args.capabilities) if args.capabilities else None
+    if args.out is not None and Path(args.out).is_dir():
+        raise ValueError(f"--out {args.out} is a folder; name the .json file to write")
+    report = run_conformance(load_adapter(args.adapter), capabilities=caps, cases=args.cases,
+                             precision=args.precision, local=args.local, name=args.adapter)
+    if args.out is not None:
+        atomic_write(Path(args.out), lambda f: f.write(report.to_json().encode("utf-8")))
     print(report.to_json() if args.json else report.format_table())
     return 0 if report.ok else 1
 
@@ -205,13 +233,14 @@ def _add_validate(sub, parents) -> None:
     val.add_argument("--against", required=True, metavar="CASE_DIR",
                      help="a case directory (case.json + arrays.npz) or a golden-vector directory (golden.json)")
     val.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
-    val.add_argument("--convention", default="paper", choices=CONVENTIONS,
+    val.add_argument("--convention", default=None, choices=CONVENTIONS,
                      help="scale convention of the candidate's numbers (default paper); converted before comparing")
     val.add_argument("--skip", nargs="+", metavar="NAME",
                      help="trace names or keys not to compare (e.g. --skip lambda m for an engine without them); "
                           "unknown names, or skipping every key, are errors")
-    val.add_argument("--precision", default="float64", metavar="{float64,float32}",
-                     help="precision tier: float64 (default, SPEC §9: rtol 1e-9, atol_scale 1e-10 for every key) or "
+    val.add_argument("--precision", default=None, metavar="{float64,float32}",
+                     help="precision tier: float64 (default, or the --capabilities declaration's; SPEC §9: "
+                          "rtol 1e-9, atol_scale 1e-10 for every key) or "
                           "float32 (a tolerance per key from the float32 error model, docs/validation.md); "
                           "spikes must match exactly in both")
     val.add_argument("--rtol", default=None, metavar="X",
@@ -223,7 +252,33 @@ def _add_validate(sub, parents) -> None:
                      "upstream traces (teacher forcing) and name every failing stage (docs/validation.md)")
     _add_variant_option(val, "run the reference with this SPEC variant the candidate declares (repeatable; "
                              "docs/validation.md, SPEC variants)")
+    val.add_argument("--capabilities", metavar="FILE", help="a JSON file declaring what the candidate implements: "
+                     "a case needing more is reported unsupported (exit status 3), traces it does not record are "
+                     "skipped (docs/validation.md, Capabilities)")
     val.set_defaults(func=_validate)
+
+
+def _add_conformance(sub, parents) -> None:
+    """The ``conformance`` command (:mod:`superspike_ref.conformance`)."""
+    conf = sub.add_parser("conformance", parents=parents,
+                          help="run your simulate(case) function on every case and validate each",
+                          description="Import your adapter function, call it on every SPEC §9 case it supports "
+                                      "and validate its traces; one report for all cases. Exit status 0 if at "
+                                      "least one case ran and every case that ran passed, 1 otherwise, 2 for "
+                                      "usage errors and for an adapter that fails to load, raises or returns "
+                                      "no dict of arrays.")
+    conf.add_argument("--adapter", required=True, metavar="MODULE:FUNCTION",
+                      help="your function, e.g. mypackage.module:simulate (imported and run: your own code)")
+    conf.add_argument("--cases", nargs="+", metavar="DIR",
+                      help="case folders or folders of cases (default: the repository's tests/data/cases)")
+    conf.add_argument("--capabilities", metavar="FILE",
+                      help="a JSON declaration of what the adapter implements (default: its capabilities attribute)")
+    conf.add_argument("--precision", default=None, metavar="{float64,float32}",
+                      help="precision tier (default: the declaration's, else float64)")
+    conf.add_argument("--local", action="store_true", help="stage-local diagnosis of every case")
+    conf.add_argument("--json", action="store_true", help="print the JSON report")
+    conf.add_argument("--out", default=None, metavar="FILE", help="also write the JSON report to FILE")
+    conf.set_defaults(func=_conformance)
 
 
 def _add_variant_option(command, text: str) -> None:
@@ -294,6 +349,7 @@ def _parser() -> argparse.ArgumentParser:
     case.set_defaults(func=_run_case)
     _add_make_case(sub, [common, memory])
     _add_validate(sub, [common, memory])
+    _add_conformance(sub, [common])
     rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
     rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")
     rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")
