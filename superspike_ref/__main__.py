@@ -5,8 +5,8 @@ Exit status 0 on success, 1 when ``validate`` finds a key out of tolerance (``co
 case fails, or none ran), 3 when ``validate --capabilities`` finds the case unsupported, 2 for
 a user error (bad file, bad field, too large a run, unwritable output, a broken adapter: one
 line on stderr naming the file and the field or the option; a JSON object ``{"error": ...}`` on
-stdout under ``--json``), 130 when interrupted with Ctrl-C (a checkpoint written so far stays intact). ``--debug`` shows the
-traceback instead of the one line.
+stdout under ``--json``), 130 when interrupted with Ctrl-C (a checkpoint written so far stays
+intact). ``--debug`` shows the traceback instead of the one line.
 """
 from __future__ import annotations
 
