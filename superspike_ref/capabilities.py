@@ -82,15 +82,16 @@ def as_capabilities(declared, where: str = "capabilities") -> Capabilities:
         raise ValueError(f"{where}: must be an object of capability fields, got {describe_value(declared)}")
     known = sorted(list(_LISTS) + list(_FLAGS) + list(_CHOICES))
     for field, value in declared.items():
+        if field not in known:
+            raise ValueError(f"{where}: unknown field {quoted_name(field)} (known: {known})")
         problem = _field_problem(field, value)
         if problem is not None:
-            raise ValueError(f"{where}: field {quoted_name(field)}: {problem}" if field in known else
-                             f"{where}: unknown field {quoted_name(field)} (known: {known})")
+            raise ValueError(f"{where}: field {quoted_name(field)}: {problem}")
     return Capabilities(**{k: tuple(v) if k in _LISTS else v for k, v in declared.items()})
 
 
 def _field_problem(field: str, value) -> str | None:
-    """What is wrong with one field of a declaration (None if nothing; unknown fields: a placeholder)."""
+    """What is wrong with the value of a known field of a declaration (None if nothing)."""
     if field in _LISTS:
         allowed = _LISTS[field]
         if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
@@ -98,9 +99,7 @@ def _field_problem(field: str, value) -> str | None:
         return None if value or field == "variants" else "must not be empty"
     if field in _FLAGS:
         return None if isinstance(value, bool) else f"must be true or false, got {describe_value(value)}"
-    if field in _CHOICES:
-        return None if value in _CHOICES[field] else f"must be one of {list(_CHOICES[field])}, got {describe_value(value)}"
-    return "unknown"
+    return None if value in _CHOICES[field] else f"must be one of {list(_CHOICES[field])}, got {describe_value(value)}"
 
 
 def load_capabilities(path) -> Capabilities:

@@ -112,7 +112,10 @@ def _traces(simulate, name: str, case_dir: Path) -> dict:
         raise AdapterError(f"adapter {name} returned a {type(traces).__name__} on case {case_dir.name}; "
                            "it must return a dict of SPEC §9 keys to arrays")
     for key, value in traces.items():
-        kind = np.asarray(value).dtype.kind if isinstance(key, str) else None
+        try:
+            kind = np.asarray(value).dtype.kind if isinstance(key, str) else None
+        except (ValueError, TypeError):           # a ragged list: no array at all
+            kind = "ragged"
         if kind not in ("b", "i", "u", "f"):
             what = f"key {key!r}" if kind else f"a key of type {type(key).__name__}"
             raise AdapterError(f"adapter {name} returned {what} on case {case_dir.name} that is not "

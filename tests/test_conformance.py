@@ -214,6 +214,7 @@ def test_a_broken_adapter_fails_with_the_table_and_nothing_run_is_not_a_pass():
     (lambda case: [case], "returned a list on case delay-zero"),
     (lambda case: {"S_1": np.array(["a"])}, "returned key 'S_1' on case delay-zero"),
     (lambda case: {1: np.zeros(3)}, "returned a key of type int on case delay-zero"),
+    (lambda case: {"W_0": [[1.0], [1.0, 2.0]]}, "returned key 'W_0' on case delay-zero"),
 ])
 def test_an_adapter_that_raises_or_returns_rubbish_is_one_error_naming_the_case(adapter, fragment):
     with pytest.raises(C.AdapterError) as info:
