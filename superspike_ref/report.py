@@ -16,6 +16,7 @@ import numpy as np
 
 from .cases import _as_comparable, _tolerance
 from .precision import FLOAT64_ATOL_SCALE, FLOAT64_RTOL, UNIT_ROUNDOFF
+from .provenance import REPORT_SCHEMA
 from .recording import key_stage
 
 __all__ = [
@@ -120,10 +121,17 @@ class Report:
     tolerances: dict | None = None
     variants: tuple = ()
     explained_by: tuple = ()
+    unsupported: tuple = ()
+    provenance: dict | None = None
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        return not self.unsupported and all(r.ok for r in self.results)
+
+    @property
+    def verdict(self) -> str:
+        """``"pass"``, ``"fail"``, or ``"unsupported"`` (the candidate declares it cannot run the case)."""
+        return "unsupported" if self.unsupported else "pass" if self.ok else "fail"
 
     def result(self, key: str) -> KeyResult:
         """The result of one key (``KeyError`` if it was not compared)."""
@@ -135,6 +143,7 @@ class Report:
     def to_dict(self) -> dict:
         """A JSON-ready dict (non-finite numbers as strings ``"inf"``, ``"nan"``)."""
         return {
+            "schema": REPORT_SCHEMA,
             "format": "superspike-validation-report/1",
             "case": self.case,
             "candidate": self.candidate,
@@ -151,6 +160,9 @@ class Report:
             "ignored_candidate_keys": list(self.ignored),
             "skipped": list(self.skipped),
             **self._variant_entries(),
+            "verdict": self.verdict,
+            "unsupported": list(self.unsupported),
+            "provenance": self.provenance,
         }
 
     def _variant_entries(self) -> dict:
@@ -272,7 +284,9 @@ class Report:
         return "\n".join(lines)
 
     def _verdict_lines(self) -> list:
-        """The lines under the table that give the verdict: PASS, or FAIL and the first wrong stage."""
+        """The lines under the table that give the verdict: PASS, UNSUPPORTED and why, or FAIL and where."""
+        if self.unsupported:
+            return [f"UNSUPPORTED: {'; '.join(self.unsupported)} (docs/validation.md, Capabilities)"]
         if self.ok:
             return [f"PASS: all {len(self.results)} keys agree with the reference."]
         n_fail = sum(not r.ok for r in self.results)

@@ -54,6 +54,7 @@ from .precision import (
     float32_step_coefficients,
     key_tolerances,
 )
+from .provenance import run_provenance
 from .report import (
     STAGES,
     KeyResult,
@@ -216,24 +217,35 @@ def validate(candidate, case_dir, convention: str = "paper", skip=(), rtol: floa
     Report
         Per key: max abs and rel error, first step and index out of tolerance, the values there;
         missing keys and wrong shapes are reported, not raised; candidate keys the case does not
-        record are listed as ignored; the tolerance of every key (``report.tolerances``).
+        record are listed as ignored; the tolerance of every key (``report.tolerances``); the
+        options, versions and case hash (``report.provenance``, :mod:`superspike_ref.provenance`).
     """
+    options = _checked_options(convention, skip, rtol, atol_scale, precision, local, variants)
+    variants, skip, case_dir = tuple(options["variants"]), tuple(options["skip"]), Path(case_dir)
+    tier = (precision, rtol, atol_scale)
+    cand, cand_name = (dict(candidate), "<dict>") if isinstance(candidate, dict) else (load_candidate(candidate),
+                                                                                         str(candidate))
+    golden = (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file()
+    report = (_validate_golden if golden else _validate_case)(cand, cand_name, case_dir, convention, skip, tier,
+                                                              variants, local)
+    if not (golden or local or report.ok):
+        report = replace(report, explained_by=_explaining_variants(cand, cand_name, case_dir, convention, skip,
+                                                                   tier, variants))
+    return replace(report, provenance=run_provenance(case_dir, options))
+
+
+def _checked_options(convention, skip, rtol, atol_scale, precision, local, variants) -> dict:
+    """:func:`validate`'s options, checked (``ValueError`` naming the bad one), as ``report.provenance`` records them."""
     from . import conventions as conv
 
     conv.check_convention(convention)
     check_tolerance_args(precision, rtol, atol_scale)
-    variants, case_dir, tier = check_variants(variants), Path(case_dir), (precision, rtol, atol_scale)
+    variants = check_variants(variants)
     if local and variants:
         raise ValueError("the local check (--local) recomputes every stage as SPEC states it; "
                          "it cannot be combined with SPEC variants (--variant)")
-    cand, cand_name = (dict(candidate), "<dict>") if isinstance(candidate, dict) else (load_candidate(candidate),
-                                                                                         str(candidate))
-    if (case_dir / "golden.json").is_file() and not (case_dir / "case.json").is_file():
-        return _validate_golden(cand, cand_name, case_dir, convention, skip, tier, variants, local)
-    report = _validate_case(cand, cand_name, case_dir, convention, skip, tier, variants, local)
-    explained = () if local or report.ok else _explaining_variants(cand, cand_name, case_dir, convention, skip,
-                                                                      tier, variants)
-    return replace(report, explained_by=explained) if explained else report
+    return {"convention": convention, "precision": precision, "rtol": rtol, "atol_scale": atol_scale,
+            "local": local, "variants": list(variants), "skip": [skip] if isinstance(skip, str) else list(skip)}
 
 
 def _explaining_variants(cand, cand_name, case_dir, convention, skip, tier, variants) -> tuple:

@@ -6,7 +6,7 @@ import pytest
 
 from superspike_ref.__main__ import _parser, plain_text
 
-COMMANDS = ["demo", "run-case", "make-case", "validate", "reproduce"]
+COMMANDS = ["demo", "run-case", "make-case", "validate", "conformance", "reproduce"]
 
 
 def test_plain_text_strips_literals_and_roles():
