@@ -12,13 +12,14 @@ field             value
 ``tasks``         tasks whose error rule is implemented: ``cyclic`` (replayed target), ``xor``
 ``regulariser``   bool: the heterosynaptic regulariser (cases with ``rho > 0``)
 ``error_gate``    bool: the error gate of the original code (cases with ``e_gate > 0``)
+``gradients``     gradient cases it answers (``dL_dW_<k>``), from ``free``, ``detached_reset`` (may be empty)
 ``records``       trace names the candidate records (SPEC §9, e.g. ``S``, ``U_tilde``, ``W``)
 ``variants``      SPEC variants it implements (:mod:`superspike_ref.variants`); default none
 ``convention``    scale convention of its numbers (:mod:`superspike_ref.conventions`); default ``paper``
 ``precision``     precision tier it is judged in (:mod:`superspike_ref.precision`); default ``float64``
 ================  ==========================================================================
 
-A case that needs a feedback kind, optimiser, task, the regulariser or the gate outside the
+A case that needs a feedback kind, optimiser, task, the regulariser, the gate or a gradient outside the
 declaration is *unsupported* (:func:`unsupported_reasons`): reported with the reason, not failed.
 Traces the candidate does not record are skipped (:func:`unrecorded`); a case none of whose
 traces it records is unsupported too. A malformed declaration raises one ``ValueError`` naming
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .cases import TASKS
+from .gradient_cases import GRADIENT_VARIANTS
 from .conventions import CONVENTIONS
 from .feedback import FEEDBACK_KINDS
 from .files import describe_value, quoted_name, read_json
@@ -42,7 +44,7 @@ from .xor import XorRasterTask
 __all__ = ["Capabilities", "as_capabilities", "load_capabilities", "unsupported_reasons", "unrecorded"]
 
 _LISTS = {"feedback": FEEDBACK_KINDS, "optimizers": OPTIMIZERS, "tasks": TASKS, "records": RECORDABLE,
-          "variants": tuple(VARIANTS)}
+          "variants": tuple(VARIANTS), "gradients": GRADIENT_VARIANTS}
 _FLAGS = ("regulariser", "error_gate")
 _CHOICES = {"convention": CONVENTIONS, "precision": PRECISIONS}
 
@@ -56,6 +58,7 @@ class Capabilities:
     tasks: tuple = TASKS
     regulariser: bool = True
     error_gate: bool = True
+    gradients: tuple = GRADIENT_VARIANTS
     records: tuple = RECORDABLE
     variants: tuple = ()
     convention: str = "paper"
@@ -96,7 +99,7 @@ def _field_problem(field: str, value) -> str | None:
         allowed = _LISTS[field]
         if not isinstance(value, list) or not all(isinstance(v, str) and v in allowed for v in value):
             return f"must be a list of names from {list(allowed)}, got {describe_value(value)}"
-        return None if value or field == "variants" else "must not be empty"
+        return None if value or field in ("variants", "gradients") else "must not be empty"
     if field in _FLAGS:
         return None if isinstance(value, bool) else f"must be true or false, got {describe_value(value)}"
     return None if value in _CHOICES[field] else f"must be one of {list(_CHOICES[field])}, got {describe_value(value)}"
@@ -117,7 +120,9 @@ def unsupported_reasons(capabilities: Capabilities, case) -> tuple:
              ("optimizer", case.network.optimizer, case.network.optimizer in capabilities.optimizers),
              ("task", task, task in capabilities.tasks),
              ("regulariser", f"rho = {params.rho:g}", params.rho == 0 or capabilities.regulariser),
-             ("error gate", f"e_gate = {params.e_gate:g}", params.e_gate == 0 or capabilities.error_gate)]
+             ("error gate", f"e_gate = {params.e_gate:g}", params.e_gate == 0 or capabilities.error_gate),
+             ("gradient", (case.gradient or {}).get("variant"),
+              case.gradient is None or case.gradient["variant"] in capabilities.gradients)]
     reasons = [f"needs {what} {value}, not declared" for what, value, ok in needs if not ok]
     if all(name in unrecorded(capabilities, case) for name in case.record):
         reasons.append(f"records {list(case.record)}, none of which the candidate records")
