@@ -118,7 +118,7 @@ def test_regularise_equals_het_trace_and_accumulate_steps(gate):
 
 
 @pytest.mark.parametrize("params", [dict(), dict(delay_s=0.0), dict(delay_s=0.0002), dict(t_ref_s=0.0)],
-                         ids=["default-merged-layers", "no-delay", "short-delay", "general-lif"])
+                         ids=["default-delay", "no-delay", "short-delay", "general-lif"])
 def test_forward_equals_delay_and_lif_steps(params):
     """fast.forward.forward (drive, current filter, LIF scan) = core.delay_step and neuron.lif_step, step by step."""
     rng, p = np.random.default_rng(5), Params(**params)
