@@ -19,8 +19,8 @@ from ..network import Network
 from ..params import Params
 from ..xor import make_xor_task, xor_late_responses, xor_trial_outcomes
 from .common import (ExperimentResult, batch_engine, experiment_config, experiment_size, has_checkpoint,
-                     run_chunks, save_result)
-from .jobs import Job, run_jobs
+                     run_chunks)
+from .jobs import Job, run_figure
 
 __all__ = ["run", "figure", "jobs", "run_job", "assemble", "chunk_bounds", "final_accuracy", "one_sign_feedback", "CONDITIONS", "FULL", "QUICK", "RHO_REGULARISER"]
 
@@ -116,12 +116,8 @@ def run(quick: bool = False, seeds: int | None = None, trials: int | None = None
     """
     config = experiment_config("fig5", experiment_size(FULL, QUICK, quick, seeds=seeds, trials=trials), seed, engine,
                                Params())
-    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+    return run_figure(config, jobs, run_job, assemble, out=out, resume=resume, progress=progress, workers=workers,
                       scheduler=scheduler)
-    result = assemble(config, arrays)
-    if out is not None:
-        save_result(result, f"{out}/fig5.npz")
-    return result
 
 
 def one_sign_feedback(B: np.ndarray) -> np.ndarray:

@@ -22,16 +22,13 @@ regulariser lowers them; "symmetric linear" degrades the output pattern.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..network import Network
 from ..params import Params
-from .common import (ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs,
-                     save_result)
+from .common import ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs
 from .fig678 import final, make_task, schedule
-from .jobs import Job, run_jobs
+from .jobs import Job, run_figure
 
 __all__ = ["run", "figure", "jobs", "run_job", "assemble", "CONDITIONS", "SWEEP", "FULL", "QUICK", "RHO_REGULARISER"]
 
@@ -125,12 +122,8 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
     """
     config = experiment_config("fig7", experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles), seed, engine,
                                Params())
-    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
+    return run_figure(config, jobs, run_job, assemble, out=out, resume=resume, progress=progress, workers=workers,
                       scheduler=scheduler)
-    result = assemble(config, arrays)
-    if out is not None:
-        save_result(result, Path(out) / "fig7.npz")
-    return result
 
 
 def summarise(arrays: dict, sizes) -> dict:

@@ -32,7 +32,7 @@ from .. import __version__
 from ..checkpoint import atomic_write
 from ..files import load_npz
 
-__all__ = ["Job", "JobError", "WorkerDied", "run_jobs", "supports_jobs", "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
+__all__ = ["Job", "JobError", "WorkerDied", "run_jobs", "run_figure", "supports_jobs", "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
 
 JOBS_FOLDER = "jobs"
 """Folder in a figure's output folder holding the jobs' checkpoints and finished arrays."""
@@ -271,3 +271,17 @@ def run_jobs(config: dict, jobs: list, run_job, out=None, resume: bool = False, 
         elif pending:
             done.update(_run_serial(run_job, config, pending, folder, bar))
     return {job.name: done[job.name] for job in jobs}
+
+
+def run_figure(config: dict, jobs, run_job, assemble, out=None, **options):
+    """A figure that runs as jobs: ``assemble(config, run_jobs(...))``, saved as ``out/<figure>.npz`` if ``out``.
+
+    ``jobs``, ``run_job`` and ``assemble`` are the figure module's functions; ``options`` are
+    :func:`run_jobs`'s (``resume``, ``progress``, ``workers``, ``scheduler``).
+    """
+    from .common import save_result
+
+    result = assemble(config, run_jobs(config, jobs(config), run_job, out=out, **options))
+    if out is not None:
+        save_result(result, Path(out) / f"{config['figure']}.npz")
+    return result

@@ -27,8 +27,8 @@ from ..network import Network
 from ..params import Params
 from ..tasks import CyclicTask, draw_building, frozen_poisson, picture_raster
 from .common import (ExperimentResult, batch_engine, cycle_statistics, experiment_config, experiment_size,
-                     has_checkpoint, run_chunks, save_result)
-from .jobs import Job, run_jobs
+                     has_checkpoint, run_chunks)
+from .jobs import Job, run_figure
 
 __all__ = ["run", "figure", "jobs", "run_job", "assemble", "animation", "make_task", "spikes_to_raster", "CONDITIONS", "FULL", "QUICK",
            "RHO_REGULARISER", "ORIGINAL_CODE"]
@@ -161,13 +161,10 @@ def run(quick: bool = False, seeds: int | None = None, cycles: int | None = None
     """
     config = experiment_config("picture", experiment_size(FULL, QUICK, quick, seeds=seeds, cycles=cycles), seed,
                                engine, Params())
-    arrays = run_jobs(config, jobs(config), run_job, out=out, resume=resume, progress=progress, workers=workers,
-                      scheduler=scheduler)
-    result = assemble(config, arrays)
-    if out is not None:
-        save_result(result, Path(out) / "picture.npz")
-        if gif:
-            animation(result, Path(out) / "picture.gif")
+    result = run_figure(config, jobs, run_job, assemble, out=out, resume=resume, progress=progress, workers=workers,
+                        scheduler=scheduler)
+    if out is not None and gif:
+        animation(result, Path(out) / "picture.gif")
     return result
 
 
