@@ -221,10 +221,9 @@ class RunShell:
         self.shapes = [(n_post, n_pre) for n_pre, n_post in zip(layers[:-1], layers[1:])]
         self.curves = [dict(ends=[], vr=[], per_neuron=[], mse=[]) for _ in range(n_networks)]
         self.bar = _progress_bar(n_steps, progress, name)
-        self._threads = threadpool_limits(BLAS_THREADS, user_api="blas")
 
     def __enter__(self) -> "RunShell":
-        self._threads.__enter__()
+        self._threads = threadpool_limits(BLAS_THREADS, user_api="blas")  # applied from here until __exit__
         return self
 
     def __exit__(self, *exc) -> None:

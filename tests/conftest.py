@@ -80,3 +80,17 @@ def interrupt_after_checkpoints(monkeypatch):
         monkeypatch.setattr(common, "save_checkpoint", interrupted)
 
     return arm
+
+
+@pytest.fixture
+def one_line_error(capsys):
+    """A check that the command line reported a user error in one line (P8's one error path) with these fragments."""
+    def check(*fragments) -> str:
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+        for fragment in fragments:
+            assert fragment in lines[0], (fragment, lines[0])
+        return lines[0]
+
+    return check

@@ -16,27 +16,18 @@ from superspike_ref.experiments.common import load_result
 QUICK_FIG2 = ["reproduce", "fig2", "--quick", "--seeds", "1", "--no-progress"]
 
 
-def _one_line_error(capsys, *fragments) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-def test_quick_runs_never_touch_results_and_nothing_is_overwritten(tmp_path, monkeypatch, capsys):
+def test_quick_runs_never_touch_results_and_nothing_is_overwritten(tmp_path, monkeypatch, capsys, one_line_error):
     monkeypatch.chdir(tmp_path)
     assert main(QUICK_FIG2) == 0
     assert (tmp_path / "results-quick" / "fig2" / "fig2.npz").is_file() and not (tmp_path / "results").exists()
     stamp = (tmp_path / "results-quick" / "fig2" / "fig2.npz").stat().st_mtime_ns
     capsys.readouterr()
     assert main(QUICK_FIG2) == 2
-    _one_line_error(capsys, "fig2.npz exists", "--resume", "--force")
+    one_line_error("fig2.npz exists", "--resume", "--force")
     assert (tmp_path / "results-quick" / "fig2" / "fig2.npz").stat().st_mtime_ns == stamp
     (tmp_path / "results-quick" / "fig2" / "fig2.npz").unlink()      # only the checkpoint is left
     assert main(QUICK_FIG2) == 2
-    _one_line_error(capsys, "checkpoint.npz exists")
+    one_line_error("checkpoint.npz exists")
     assert main(QUICK_FIG2 + ["--force"]) == 0
     assert main(QUICK_FIG2 + ["--resume"]) == 0                      # a finished checkpoint: result rebuilt
     assert load_result(tmp_path / "results-quick" / "fig2" / "fig2.npz").config["seeds"] == 1
@@ -51,7 +42,7 @@ class _Payload:
 
 
 @pytest.mark.parametrize("name", ["checkpoint.npz", "checkpoint.pkl", "fig2.npz", "object array"])
-def test_crafted_pickles_in_the_out_folder_execute_nothing(tmp_path, capsys, name):
+def test_crafted_pickles_in_the_out_folder_execute_nothing(tmp_path, capsys, name, one_line_error):
     folder = tmp_path / "fig2"
     folder.mkdir()
     marker = tmp_path / "pwned"
@@ -60,7 +51,7 @@ def test_crafted_pickles_in_the_out_folder_execute_nothing(tmp_path, capsys, nam
     else:
         (folder / name).write_bytes(pickle.dumps(_Payload(marker)))
     assert main(QUICK_FIG2 + ["--out", str(tmp_path), "--resume"]) == 2
-    _one_line_error(capsys, "checkpoint")
+    one_line_error("checkpoint")
     assert not marker.exists()
 
 
@@ -74,7 +65,7 @@ def test_json_errors_and_debug(tmp_path, capsys):
         main(args + ["--debug"])
 
 
-def test_run_case_out_is_exactly_the_file_named(tmp_path, capsys):
+def test_run_case_out_is_exactly_the_file_named(tmp_path, capsys, one_line_error):
     from superspike_ref.validation import CASE_FORMAT
 
     case = tmp_path / "case"
@@ -90,14 +81,14 @@ def test_run_case_out_is_exactly_the_file_named(tmp_path, capsys):
     assert np.load(tmp_path / "traces")["S_1"].shape == (20, 2)
     capsys.readouterr()
     assert main(["run-case", str(case), "--out", str(tmp_path), "--no-progress"]) == 2
-    _one_line_error(capsys, "is a folder")
+    one_line_error("is a folder")
     assert not (tmp_path.parent / f"{tmp_path.name}.npz").exists()
     assert main(["run-case", str(case), "--out", str(tmp_path / "t.npz"), "--max-memory", "100", "--no-progress"]) == 2
-    _one_line_error(capsys, "case.json", "n_steps", "needs")
+    one_line_error("case.json", "n_steps", "needs")
     spec = json.loads((case / "case.json").read_text())
     (case / "case.json").write_text(json.dumps({**spec, "n_steps": 10**12}))
     assert main(["run-case", str(case), "--out", str(tmp_path / "t.npz"), "--no-progress"]) == 2
-    _one_line_error(capsys, "n_steps", "needs")
+    one_line_error("n_steps", "needs")
 
 
 def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, tmp_path, capsys):
@@ -136,7 +127,7 @@ def test_resume_after_a_real_signal_gives_identical_results(tmp_path, sig):
         assert np.array_equal(resumed.arrays[key], value), key
 
 
-def test_unwritable_output_is_a_user_error(tmp_path, capsys):
+def test_unwritable_output_is_a_user_error(tmp_path, capsys, one_line_error):
     (tmp_path / "file").write_text("x")
     assert main(QUICK_FIG2 + ["--out", str(tmp_path / "file")]) == 2
-    _one_line_error(capsys, "is a file, not a folder")
+    one_line_error("is a file, not a folder")

@@ -32,15 +32,6 @@ def late_spikes(case):
     return {k: v * 1.01 if k.startswith("U_tilde") else v for k, v in traces.items()}
 
 
-def _one_line_error(capsys, *fragments) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
 # ---------------------------------------------------------------------------------- capabilities
 
 def test_an_empty_declaration_declares_everything_and_round_trips():
@@ -275,10 +266,10 @@ def test_conformance_command_writes_one_report_and_exits_0(adapter_module, tmp_p
     ("_nope:simulate", "importing module"),
     ("", "must be MODULE:FUNCTION"),
 ])
-def test_conformance_errors_are_one_line_and_exit_2(adapter_module, adapter, fragment, capsys):
+def test_conformance_errors_are_one_line_and_exit_2(adapter_module, adapter, fragment, capsys, one_line_error):
     spec = adapter_module + adapter if adapter.startswith((":", "_")) else adapter
     assert main(["conformance", "--adapter", spec, "--cases", str(SMALL[0])]) == 2
-    _one_line_error(capsys, fragment)
+    one_line_error(fragment)
 
 
 def test_conformance_debug_shows_the_adapters_traceback(adapter_module):
@@ -287,7 +278,7 @@ def test_conformance_debug_shows_the_adapters_traceback(adapter_module):
     assert "returned key 'S_1'" in str(info.value)
 
 
-def test_validate_with_capabilities_exit_3_when_unsupported(tmp_path, capsys):
+def test_validate_with_capabilities_exit_3_when_unsupported(tmp_path, capsys, one_line_error):
     caps, traces = tmp_path / "caps.json", tmp_path / "traces.npz"
     caps.write_text(json.dumps(CYCLIC_ONLY))
     np.savez(traces, **run_case(CASES / "delay-zero"))
@@ -297,7 +288,7 @@ def test_validate_with_capabilities_exit_3_when_unsupported(tmp_path, capsys):
     assert main(base + [str(CASES / "xor-error-impulses"), "--json"]) == 3
     assert json.loads(capsys.readouterr().out)["verdict"] == "unsupported"
     assert main(base + [str(CASES / "delay-zero"), "--convention", "genn"]) == 2
-    _one_line_error(capsys, "drop --convention")
+    one_line_error("drop --convention")
     caps.write_text(json.dumps({"optimisers": ["fixed"]}))
     assert main(base + [str(CASES / "delay-zero")]) == 2
-    _one_line_error(capsys, "caps.json", "unknown field 'optimisers'")
+    one_line_error("caps.json", "unknown field 'optimisers'")

@@ -132,6 +132,12 @@ def _blocked(x, L: int, matrices: tuple, states, need_carry: bool):
     return y[:n_steps].reshape(shape)
 
 
+def _layout(x, block: int) -> tuple:
+    """``x`` as an array, its block length ``L`` (0 for an empty sequence) and the width of one step."""
+    x = np.asarray(x)
+    return x, min(block, x.shape[0]), int(np.prod(x.shape[1:], dtype=np.int64))
+
+
 def first_order(x, decay: float, gain: float = 1.0, y0=None, block: int = BLOCK_STEPS) -> np.ndarray:
     r"""``y[n] = decay * y[n-1] + gain * x[n]`` along axis 0, with ``y[-1] = y0`` (default 0).
 
@@ -147,13 +153,10 @@ def first_order(x, decay: float, gain: float = 1.0, y0=None, block: int = BLOCK_
     -------
     y : float array with the shape of ``x`` (a new array).
     """
-    x = np.asarray(x)
-    n_steps, tail = x.shape[0], x.shape[1:]
-    if n_steps == 0:
+    x, L, width = _layout(x, block)
+    if L == 0:
         return np.zeros(x.shape)
-    L = min(block, n_steps)
-    width = int(np.prod(tail, dtype=np.int64))
-    y0 = _flat_state(y0, tail, width)
+    y0 = _flat_state(y0, x.shape[1:], width)
 
     def make():
         lag = np.arange(L)[:, None] - np.arange(L)[None, :]
@@ -249,13 +252,10 @@ def kernel_filter(x, decay_rise: float, rate_decay: float, rise0=None, out0=None
     before the first step. Returns ``q`` (the filtered sequence) with the shape of ``x``; the
     first stage's final state is :func:`end_state` ``(x, decay_rise, rise0)``.
     """
-    x = np.asarray(x)
-    n_steps, tail = x.shape[0], x.shape[1:]
-    if n_steps == 0:
+    x, L, width = _layout(x, block)
+    if L == 0:
         return np.zeros(x.shape)
-    L = min(block, n_steps)
-    width = int(np.prod(tail, dtype=np.int64))
-    rise0, out0 = _flat_state(rise0, tail, width), _flat_state(out0, tail, width)
+    rise0, out0 = _flat_state(rise0, x.shape[1:], width), _flat_state(out0, x.shape[1:], width)
     states = lambda ends: _two_stage_states(ends, decay_rise, rate_decay, L, rise0, out0)  # noqa: E731
     return _blocked(x, L, _kernel_matrices(decay_rise, rate_decay, L, adjoint=False), states,
                     rise0 is not None or out0 is not None)
@@ -270,11 +270,9 @@ def kernel_filter_adjoint(x, decay_rise: float, rate_decay: float, block: int = 
     comes from beyond the window) with the upper-triangular matrix ``K[j-i]``; the carried
     states run from the last block to the first.
     """
-    x = np.asarray(x)
-    n_steps = x.shape[0]
-    if n_steps == 0:
+    x, L, _ = _layout(x, block)
+    if L == 0:
         return np.zeros(x.shape)
-    L = min(block, n_steps)
     matrices = _kernel_matrices(decay_rise, rate_decay, L, adjoint=True)
     return _blocked(x, L, matrices, _adjoint_states(decay_rise, rate_decay, L), False)
 
