@@ -24,8 +24,8 @@ from .jobs import Job, run_figure
 
 __all__ = ["run", "figure", "jobs", "run_job", "assemble", "FULL", "QUICK", "job_name"]
 
-FULL = {"seeds": 1, "n_in": 100, "n_rows": 100, "n_cols": 70, "n_hidden": 256, "cycles": 286, "cycles_per_chunk": 5,
-        "burn_in_cycles": 2, "drops_s": [400.0, 800.0], "rho_code": [0.01, 0.1, 1.0, 10.0, 100.0],
+FULL = {"seeds": 3, "n_in": 100, "n_rows": 100, "n_cols": 70, "n_hidden": 256, "cycles": 286, "cycles_per_chunk": 5,
+        "burn_in_cycles": 2, "drops_s": [400.0, 800.0], "rho_code": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0],
         "exponents": [0.0, 1.0, 2.0, 4.0]}
 QUICK = {"seeds": 1, "n_in": 40, "n_rows": 30, "n_cols": 20, "n_hidden": 16, "cycles": 4, "cycles_per_chunk": 2,
          "burn_in_cycles": 1, "drops_s": [2.0, 3.0], "rho_code": [0.1, 10.0], "exponents": [0.0, 4.0]}
