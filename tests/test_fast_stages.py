@@ -19,6 +19,7 @@ from superspike_ref.fast.forward import forward
 from superspike_ref.fast.learning import accumulate as fast_accumulate
 from superspike_ref.fast.learning import advance_traces, output_error, regularise
 from superspike_ref.fast.lif import _NEVER
+from superspike_ref.fast.lif import lif as lif_scan
 from superspike_ref.fast.recording import segment_curves
 from superspike_ref.neuron import lif_initial_state, lif_step
 from superspike_ref.regulariser import het_trace_step
@@ -145,6 +146,25 @@ def test_forward_equals_delay_and_lif_steps(params):
                 np.testing.assert_array_equal(spikes[k][n, b], pre)
                 np.testing.assert_allclose(u_tilde[k][n, b], Ut, **TOL)
                 np.testing.assert_allclose(currents[k][n, b], lif[k].I_V, **TOL)
+
+
+@pytest.mark.parametrize("segment", [1, 7, 49, 51, 200])
+def test_lif_scan_equals_lif_steps_at_high_rates(segment):
+    """fast.lif.lif (event scan: rounds of restarts) = neuron.lif_step, for neurons firing up to every n_ref + 1 steps,
+    segments cut anywhere (inside refractory periods too)."""
+    rng, p = np.random.default_rng(segment), Params()
+    n, n_steps = 40, 600
+    drive = rng.normal(0.0, 1.5, size=(n_steps, 1, n)) * rng.random(n)       # from silent to saturated neurons
+    U, I, last = [np.full((1, n), p.u_rest_V)], [np.zeros((1, n))], [np.full((1, n), _NEVER, dtype=np.int64)]
+    pieces = [lif_scan(p, 0, U, I, last, drive[n0:n0 + segment], n0) for n0 in range(0, n_steps, segment)]
+    u_tilde, spikes = np.concatenate([x[0] for x in pieces])[:, 0], np.concatenate([x[1] for x in pieces])[:, 0]
+    state = lif_initial_state(n, p)
+    for t in range(n_steps):
+        state, Ut, S = lif_step(state, drive[t, 0], p)
+        np.testing.assert_array_equal(spikes[t], S)
+        np.testing.assert_allclose(u_tilde[t], Ut, **TOL)
+    counts = spikes.sum(axis=0)
+    assert counts.max() > n_steps / (p.n_ref + 1) * 0.8 and (counts == 0).any()   # saturated and silent neurons
 
 
 def test_segment_curves_equal_the_literal_cost_sums():

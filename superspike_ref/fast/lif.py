@@ -13,9 +13,11 @@ ignored), and it starts again from ``V[r] = 0`` at ``r = t* + n_ref``; by linear
 
 .. math::  V[t] = F[t] - (1 - k)^{\,t - r}\,F[r].
 
-:func:`_event_scan` finds the spikes in rounds: each round looks, for every neuron still in
-play, for its first threshold crossing ``u_rest + V[t] > θ`` after its last restart (one
-vectorised pass over the segment). A neuron fires at most once every ``n_ref + 1`` steps,
+:func:`_event_scan` finds the spikes in rounds: the first compares every free trajectory
+with the threshold; the neurons that fire (or are refractory at the segment start) are then
+taken out as rows of their own (:func:`_restarts`, contiguous in time), and each further round
+looks, for every neuron still in play, for its first threshold crossing ``u_rest + V[t] > θ``
+after its last restart (one vectorised pass over the rest of the segment). A neuron fires at most once every ``n_ref + 1`` steps,
 so a segment takes at most ``T / (n_ref + 1) + 1`` rounds, and the cost no longer grows with
 the number of steps times the Python overhead of a step. It applies for ``n_ref >= 1`` and
 ``u_rest <= θ`` (every parameter set of the paper, :func:`_fast_path`); :func:`_general_steps`
@@ -44,55 +46,66 @@ def _event_scan(F: np.ndarray, last: np.ndarray, n0: int, p):
     """``(Ũ, S, U_end, last_end)`` of neurons ``(T, N)`` over steps ``n0 .. n0+T-1`` (see the module docstring).
 
     ``F`` is the free trajectory of ``V = U - u_rest`` from the state before the segment, and
-    ``last`` ``(N,)`` the step of each neuron's last spike before it. ``Ũ`` starts as the free trajectory; the refractory steps after
-    every spike, and the piece after every restart, are written over it.
+    ``last`` ``(N,)`` the step of each neuron's last spike before it. ``Ũ`` starts as the free
+    trajectory. Round 1 finds the first crossing of every free trajectory; the neurons that
+    fire, or are refractory at the start, continue in :func:`_restarts`.
     """
     T, N = F.shape
+    U_tilde, S = p.u_rest_V + F, np.zeros((T, N), dtype=bool)
+    restart = last + p.n_ref - n0                    # the last refractory step (local); < 0: none
+    held = np.flatnonzero(restart >= 0)              # refractory at the start of the segment
+    free = np.flatnonzero(restart < 0)
+    crossed = U_tilde > p.theta_V if free.size == N else U_tilde[:, free] > p.theta_V
+    hit = np.flatnonzero(crossed.any(axis=0))
+    who, when = free[hit], crossed[:, hit].argmax(axis=0)
+    changed = np.union1d(who, held)                  # the neurons whose trajectory is not the free one
+    last_end = last.copy()
+    if changed.size:
+        U_rows, S_rows, last_rows = _restarts(F[:, changed].T, restart[changed], np.searchsorted(changed, who), when, p)
+        U_tilde[:, changed], S[:, changed] = U_rows.T, S_rows.T
+        fired = last_rows >= 0
+        last_end[changed[fired]] = n0 + last_rows[fired]
+    return U_tilde, S, np.where(S[-1], p.u_rest_V, U_tilde[-1]), last_end
+
+
+def _restarts(F: np.ndarray, restart: np.ndarray, who: np.ndarray, when: np.ndarray, p):
+    """``(Ũ, S, last)`` of the neurons that fire or are refractory, one row each (``F`` ``(n, T)``).
+
+    ``restart`` is each row's last refractory step (``< 0``: none), ``who``/``when`` the rows'
+    first spikes (round 1); returns ``last``, each row's last spike step (-1: none). Each round
+    finds, for every row still in play, the next crossing after its last restart ``r``:
+    ``Ũ[t] = u_rest + F[t] - (1-k)^(t-r) F[r]`` for ``t > r``.
+    """
+    n, T = F.shape
     k, u_rest, n_ref = p.dt_s / p.tau_mem_s, p.u_rest_V, p.n_ref
     decay_pow = powers(1.0 - k, T + 1)
-    U_tilde, S = u_rest + F, np.zeros((T, N), dtype=bool)
-    restart = last + n_ref - n0                      # the last refractory step (local); < 0: none
-    held = np.flatnonzero(restart >= 0)              # refractory at the start of the segment
-    _hold(U_tilde, held, restart[held] - n_ref, n_ref, u_rest)
-    free = np.flatnonzero(restart < 0)
-    who, when = _first_crossings(U_tilde[:, free] > p.theta_V, free, 0)   # round 1: the free trajectories
-    fired = [(who, when)]
-    play = np.concatenate([_fire(U_tilde, S, restart, who, when, n_ref, u_rest), held[restart[held] < T - 1]])
-    while play.size:                                 # further rounds: the next spike after each restart
+    # the rows padded by n_ref steps on both sides, so that a refractory window is one slice
+    padded = np.empty((n, T + 2 * n_ref))
+    U_tilde = padded[:, n_ref: n_ref + T]
+    np.add(F, u_rest, out=U_tilde)
+    windows = np.lib.stride_tricks.as_strided(padded, (n, T + n_ref + 1, n_ref), padded.strides + padded.strides[1:])
+    S, last = np.zeros((n, T), dtype=bool), np.full(n, -1)
+    held = np.flatnonzero(restart >= 0)
+    windows[held, restart[held] + 1] = u_rest         # a spike at restart - n_ref: its window starts at restart - n_ref + 1
+    play = held[restart[held] < T - 1]
+    while who.size or play.size:
+        if who.size:                                 # record the round's spikes, hold their refractory steps
+            S[who, when], last[who] = True, when
+            windows[who, when + n_ref + 1] = u_rest
+            restart[who] = when + n_ref
+            play = np.union1d(who[restart[who] < T - 1], play) if play.size else who[restart[who] < T - 1]
+        if not play.size:
+            break
         r = restart[play]
         t0 = int(r.min()) + 1
-        t = np.arange(t0, T)[:, None]
-        piece = u_rest + (F[t0:, play] - decay_pow[t - np.minimum(r, t)] * F[r, play])
-        U_tilde[t0:, play] = np.where(t > r, piece, U_tilde[t0:, play])
-        who, when = _first_crossings((piece > p.theta_V) & (t > r), play, t0)
-        fired.append((who, when))
-        play = _fire(U_tilde, S, restart, who, when, n_ref, u_rest)
-    last_end = last.copy()
-    for who, when in fired:                          # rounds in time order: the last spike wins
-        last_end[who] = n0 + when
-    return U_tilde, S, np.where(S[-1], u_rest, U_tilde[-1]), last_end
-
-
-def _first_crossings(crossed: np.ndarray, play: np.ndarray, t0: int) -> tuple:
-    """The neurons of ``play`` with a crossing (a True in their column of ``crossed``, whose row 0 is step ``t0``) and its first step."""
-    first = crossed.argmax(axis=0)
-    fires = crossed[first, np.arange(play.size)]
-    return play[fires], t0 + first[fires]
-
-
-def _fire(U_tilde, S, restart, who, when, n_ref: int, u_rest: float) -> np.ndarray:
-    """Record spikes of neurons ``who`` at steps ``when``; return those that restart inside the segment."""
-    S[when, who] = True
-    _hold(U_tilde, who, when, n_ref, u_rest)
-    restart[who] = when + n_ref
-    return who[restart[who] < len(S) - 1]
-
-
-def _hold(U_tilde, who, when, n_ref: int, u_rest: float) -> None:
-    """``Ũ = u_rest`` in the ``n_ref`` steps after a spike at ``when`` of each neuron ``who`` (refractory)."""
-    steps = when[:, None] + np.arange(1, n_ref + 1)
-    inside = (steps >= 0) & (steps < len(U_tilde))
-    U_tilde[steps[inside], np.broadcast_to(who[:, None], steps.shape)[inside]] = u_rest
+        # (1 - k)^(t - r) F[r] = (1 - k)^(t - t0 + 1) F[r] / (1 - k)^(r - t0 + 1): an outer product
+        piece = u_rest + (F[play, t0:] - decay_pow[1: T - t0 + 1] * (F[play, r] / decay_pow[r - t0 + 1])[:, None])
+        ahead = np.arange(t0, T) > r[:, None]
+        U_tilde[play, t0:] = np.where(ahead, piece, U_tilde[play, t0:])
+        crossed = (piece > p.theta_V) & ahead
+        hit = np.flatnonzero(crossed.any(axis=1))
+        who, when, play = play[hit], t0 + crossed[hit].argmax(axis=1), play[:0]
+    return U_tilde, S, last
 
 
 def _general_steps(U_rows, I_rows, S_rows, last, n, p, state) -> None:
