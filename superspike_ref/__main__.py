@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 import zipfile
@@ -154,54 +155,22 @@ def _parallel_options(args, module) -> dict:
     return {"workers": args.workers, "scheduler": args.scheduler}
 
 
-def _clear_earlier(args, out: Path) -> None:
-    """Refuse to overwrite an earlier result or checkpoint of the figure, or delete them under ``--force``."""
-    import shutil
-
-    from .experiments.common import CHECKPOINT_NAME, PICKLE_CHECKPOINT_NAME
-    from .experiments.jobs import JOBS_FOLDER
-
-    earlier = [p for p in (out / f"{args.figure}.npz", out / CHECKPOINT_NAME, out / PICKLE_CHECKPOINT_NAME,
-                           out / JOBS_FOLDER) if p.exists()]
-    if earlier and args.force:
-        for path in earlier:
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-    elif earlier and not args.resume:
-        raise ValueError(f"{earlier[0]} exists: continue that run with --resume, overwrite it with --force, "
-                         "or choose another --out")
-
-
 def _reproduce(args) -> int:
     from .experiments import EXPERIMENTS
+    from .experiments.reproduce import clear_earlier, reproduce_all, reproduce_figure
 
-    module = EXPERIMENTS[args.figure]
-    parallel = _parallel_options(args, module)
     root = Path(args.out if args.out is not None else QUICK_OUT if args.quick else "results")
     if root.exists() and not root.is_dir():
         raise ValueError(f"--out {root} is a file, not a folder")
-    out = root / args.figure
-    _clear_earlier(args, out)
-    start = time.perf_counter()
-    result = module.run(quick=args.quick, seeds=args.seeds, out=out, resume=args.resume, engine=args.engine,
-                        progress=not args.no_progress, **parallel)
-    fig = module.figure(result)
-    fig.savefig(out / f"{args.figure}.png", dpi=120)
-    print(f"{args.figure}: results and figure in {out.resolve()} (wall time {time.perf_counter() - start:.1f} s)")
-    _print_summary(result.summary)
+    options = {"quick": args.quick, "seeds": args.seeds, "engine": args.engine, "progress": not args.no_progress}
+    if args.figure == "all":
+        reproduce_all(root, shlex.join(["python", "-m", "superspike_ref", *args.argv]), force=args.force, resume=args.resume,
+                      workers=args.workers, scheduler=args.scheduler, **options)
+        return 0
+    parallel = _parallel_options(args, EXPERIMENTS[args.figure])
+    clear_earlier(args.figure, root / args.figure, args.force, args.resume)
+    reproduce_figure(args.figure, root / args.figure, resume=args.resume, **options, **parallel)
     return 0
-
-
-def _print_summary(summary: dict, indent: str = "  ") -> None:
-    width = max(len(k) for k in summary)
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            print(f"{indent}{key}:")
-            _print_summary(value, indent + "  ")
-        else:
-            print(f"{indent}{key:<{width}}  {value:.4g}" if isinstance(value, float) else f"{indent}{key:<{width}}  {value}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -223,6 +192,7 @@ def _is_user_error(exc: Exception) -> bool:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if getattr(args, "seed", 0) is None:
         from .demo import DEMO_SEED
 

@@ -184,21 +184,26 @@ def build_parser(handlers: dict, description: str, quick_out: str) -> argparse.A
     _add_make_case(sub, [common, memory], handlers["make-case"])
     _add_validate(sub, [common, memory], handlers["validate"])
     _add_conformance(sub, [common], handlers["conformance"])
-    rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure")
-    rep.add_argument("figure", choices=sorted(EXPERIMENTS), help="which figure")
+    rep = sub.add_parser("reproduce", parents=[common], help="run a paper figure's experiment, save results and figure",
+                         description="Run a paper figure's experiment into OUT/FIGURE/ and print its summary; all: "
+                                     "every figure in turn, then the paper's claims checked on the results and the "
+                                     "run times, in OUT/summary.md and OUT/summary.json.")
+    rep.add_argument("figure", choices=[*sorted(EXPERIMENTS), "all"], help="which figure, or all of them")
     rep.add_argument("--quick", action="store_true", help="small version (as in the notebooks and tests)")
     rep.add_argument("--seeds", type=int, default=None, help="number of runs per condition (default: the paper's 20)")
     rep.add_argument("--out", default=None,
                      help=f"output folder (default ./results, or ./{quick_out} with --quick); "
                           "results go to OUT/FIGURE/")
     again = rep.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder")
+    again.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output folder "
+                       "(all: every figure with a checkpoint or jobs folder; a finished figure is only reloaded)")
     again.add_argument("--force", action="store_true", help="overwrite an earlier result and checkpoint of this figure")
     rep.add_argument("--engine", default="fast", choices=["fast", "literal"], help="engine (default fast)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     where = rep.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="run the figure's independent jobs in N local processes (fig5, fig7, fig8, picture; docs/cluster.md)")
+                       help="run the figure's independent jobs in N local processes (fig5, fig7, fig8, picture; all: "
+                            "those four, the others in this process; docs/cluster.md)")
     where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                        help="submit the figure's jobs to this dask.distributed scheduler (pip install -e .[cluster])")
     rep.set_defaults(func=handlers["reproduce"])

@@ -32,3 +32,5 @@ def test_help_is_plain_text(command):
         assert "1 when validate finds a key out of tolerance" in out       # the module docstring, unmarked
     if command == ["demo"]:
         assert "results-quick/superspike_demo.png" in out                  # the default path, not split at "-"
+    if command == ["reproduce"]:
+        assert "fig8,picture,all}" in out and "OUT/summary.md" in out       # reproduce all and its summary

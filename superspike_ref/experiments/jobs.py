@@ -32,7 +32,8 @@ from .. import __version__
 from ..checkpoint import atomic_write
 from ..files import load_npz
 
-__all__ = ["Job", "JobError", "WorkerDied", "run_jobs", "run_figure", "supports_jobs", "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
+__all__ = ["Job", "JobError", "WorkerDied", "run_jobs", "run_figure", "supports_jobs", "check_parallel_options",
+           "JOBS_FOLDER", "CONNECT_TIMEOUT_S"]
 
 JOBS_FOLDER = "jobs"
 """Folder in a figure's output folder holding the jobs' checkpoints and finished arrays."""
@@ -226,6 +227,14 @@ def _run_dask(run_job, config, pending, folder, bar, scheduler: str) -> dict:
             client.cancel(list(futures))
 
 
+def check_parallel_options(workers: int | None, scheduler: str | None) -> None:
+    """ValueError naming the option unless ``workers`` (≥ 1) and ``scheduler`` are given one at most."""
+    if workers is not None and scheduler is not None:
+        raise ValueError("give --workers or --scheduler, not both")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+
+
 def run_jobs(config: dict, jobs: list, run_job, out=None, resume: bool = False, progress: bool = True,
              workers: int | None = None, scheduler: str | None = None) -> dict:
     """Run a figure's ``jobs`` and return ``{name: arrays}`` in job order.
@@ -254,10 +263,7 @@ def run_jobs(config: dict, jobs: list, run_job, out=None, resume: bool = False, 
     JobError
         Naming the figure and the job, when a job fails.
     """
-    if workers is not None and scheduler is not None:
-        raise ValueError("give --workers or --scheduler, not both")
-    if workers is not None and workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {workers}")
+    check_parallel_options(workers, scheduler)
     folder, done, pending = _prepare(out, config, jobs, resume)
     from tqdm.auto import tqdm
 
