@@ -27,6 +27,11 @@ SEGMENT_BYTES = 3 * 2**19
 Small temporaries stay in cache and are recycled by the C allocator; segments whose arrays
 are several MiB made glibc hand memory back and forth to the kernel (tens of thousands of
 page faults per simulated second, 40 % of the run time)."""
+MIN_SEGMENT_STEPS = 128
+"""Shortest default segment. At every segment end each connection's per-synapse state (``m``,
+``λ`` and its rise stage, ``n_net × n_pre × n_post``) is updated in a few passes; a batch of wide
+networks (3 × 100→256→100: 85 steps by :data:`SEGMENT_BYTES` alone) spent more in those passes
+than it gained in cache, and ran 10-30 % faster with 128-170 steps (docs/fast_engine.md §6)."""
 
 
 class BatchFastEngine:
@@ -45,7 +50,8 @@ class BatchFastEngine:
     max_segment_steps : int or None
         Longest stretch simulated in one piece. Results do not depend on it; the default
         (None) picks it so that the largest per-segment array stays near
-        :data:`SEGMENT_BYTES` (cache-sized: the work is memory-bound), between 32 and 8192 steps.
+        :data:`SEGMENT_BYTES` (cache-sized: the work is memory-bound), between :data:`MIN_SEGMENT_STEPS`
+        and 8192 steps.
 
     Attributes
     ----------
@@ -73,7 +79,7 @@ class BatchFastEngine:
         check_task(task, first.layers)
         if max_segment_steps is None:
             widest = len(networks) * 3 * max(first.layers[1:])  # columns of the widest per-segment array
-            max_segment_steps = int(np.clip(SEGMENT_BYTES // (8 * widest), 32, 8192))
+            max_segment_steps = int(np.clip(SEGMENT_BYTES // (8 * widest), MIN_SEGMENT_STEPS, 8192))
         if isinstance(max_segment_steps, bool) or not isinstance(max_segment_steps, (int, np.integer)) or max_segment_steps < 1:
             raise ValueError(f"max_segment_steps must be a positive integer or None, got {max_segment_steps!r}")
         self.networks, self.task = networks, task
