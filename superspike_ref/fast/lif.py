@@ -87,15 +87,15 @@ def _restarts(F: np.ndarray, restart: np.ndarray, who: np.ndarray, when: np.ndar
     S, last = np.zeros((n, T), dtype=bool), np.full(n, -1)
     held = np.flatnonzero(restart >= 0)
     windows[held, restart[held] + 1] = u_rest         # a spike at restart - n_ref: its window starts at restart - n_ref + 1
-    play = held[restart[held] < T - 1]
-    while who.size or play.size:
-        if who.size:                                 # record the round's spikes, hold their refractory steps
-            S[who, when], last[who] = True, when
-            windows[who, when + n_ref + 1] = u_rest
-            restart[who] = when + n_ref
-            play = np.union1d(who[restart[who] < T - 1], play) if play.size else who[restart[who] < T - 1]
-        if not play.size:
-            break
+
+    def fire(who, when):  # record spikes, hold their refractory steps; the rows that restart inside the segment
+        S[who, when], last[who] = True, when
+        windows[who, when + n_ref + 1] = u_rest
+        restart[who] = when + n_ref
+        return who[restart[who] < T - 1]
+
+    play = np.concatenate([held[restart[held] < T - 1], fire(who, when)])
+    while play.size:
         r = restart[play]
         t0 = int(r.min()) + 1
         # (1 - k)^(t - r) F[r] = (1 - k)^(t - t0 + 1) F[r] / (1 - k)^(r - t0 + 1): an outer product
@@ -104,7 +104,7 @@ def _restarts(F: np.ndarray, restart: np.ndarray, who: np.ndarray, when: np.ndar
         U_tilde[play, t0:] = np.where(ahead, piece, U_tilde[play, t0:])
         crossed = (piece > p.theta_V) & ahead
         hit = np.flatnonzero(crossed.any(axis=1))
-        who, when, play = play[hit], t0 + crossed[hit].argmax(axis=1), play[:0]
+        play = fire(play[hit], t0 + crossed[hit].argmax(axis=1))
     return U_tilde, S, last
 
 
