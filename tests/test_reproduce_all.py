@@ -59,6 +59,7 @@ def test_all_writes_every_figure_and_the_summary(quick_all):
     assert [row[1] for row in claims] == [c.text for c in CLAIMS]
     assert [row[-1] for row in claims] == ["yes" if r["holds"] else "no" for r in report["claims"]]
     assert [row[0] for row in _table_rows(md, "| figure | wall s |")] == [*EXPERIMENTS, "total"]
+    assert not any(report["timings"][n]["resumed"] for n in EXPERIMENTS)
     assert report["command"] in md and report["version"] in md
     assert "total wall time" in printed and claims[0][1] in printed
 
@@ -86,7 +87,12 @@ def test_resume_reloads_finished_figures_and_starts_missing_ones(quick_all, tmp_
             monkeypatch.setattr(module, "run_job", lambda *a: pytest.fail("a finished job ran again"))
     assert main(ALL + ["--out", str(out), "--resume"]) == 0
     assert saved and all(path.is_relative_to(out / "fig8") for path in saved)   # only Fig 8 trained
-    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["claims"] == before
+    report = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert report["claims"] == before
+    assert [n for n in EXPERIMENTS if report["timings"][n]["resumed"]] == [n for n in EXPERIMENTS if n != "fig8"]
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert [row[3] for row in _table_rows(md, "| figure | wall s |")][:-1] == [
+        "" if n == "fig8" else "yes" for n in EXPERIMENTS]
     again = load_result(out / "fig8" / "fig8.npz")
     for key, value in fig8_before.arrays.items():
         assert np.array_equal(again.arrays[key], value), key

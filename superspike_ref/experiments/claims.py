@@ -277,18 +277,20 @@ def format_claims(rows: list) -> str:
 
 def write_report(root, rows: list, timings: dict, command: str) -> dict:
     """Write ``root/summary.json`` and ``root/summary.md``: the claims table, every figure's wall and CPU
-    seconds (``timings``: figure → ``{"wall_s", "cpu_s"}``, ``"total"`` included), the command line,
-    the package version and the date. Returns the JSON's content."""
+    seconds (``timings``: figure → ``{"wall_s", "cpu_s", "resumed"}``, and ``"total"``), the command
+    line, the package version and the date. Returns the JSON's content."""
     report = {"command": command, "version": __version__, "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
               "claims": rows, "timings": timings}
     root = Path(root)
     atomic_write(root / "summary.json", lambda f: f.write(json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")))
     text = "\n\n".join([
         "# Reproduction summary", format_claims(rows),
-        _table(("figure", "wall s", "CPU s"), ((name, f"{t['wall_s']:.1f}", f"{t['cpu_s']:.1f}")
-                                              for name, t in timings.items())),
+        _table(("figure", "wall s", "CPU s", "resumed?"),
+               ((name, f"{t['wall_s']:.1f}", f"{t['cpu_s']:.1f}", "yes" if t.get("resumed") else "")
+                for name, t in timings.items())),
         f"Total wall time {timings['total']['wall_s']:.1f} s. Command: `{command}`; superspike_ref "
         f"{__version__}; {report['date']}. CPU s counts this process and the worker processes it started "
-        "(not a dask cluster's workers).\n"])
+        "(not a dask cluster's workers). A resumed figure continued an earlier, interrupted run: its "
+        "times count this invocation only.\n"])
     atomic_write(root / "summary.md", lambda f: f.write(text.encode("utf-8")))
     return report

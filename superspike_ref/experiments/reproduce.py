@@ -103,7 +103,8 @@ def reproduce_all(root: Path, command: str, force: bool = False, resume: bool = 
     Each figure runs as :func:`reproduce_figure` would run it alone; ``workers``/``scheduler`` go to
     the figures that run as jobs, the others run in this process. With ``resume`` a figure whose
     folder holds a checkpoint or jobs folder continues from it (a finished one is only reloaded)
-    and one with an empty folder starts afresh. ``command`` is the command line, for the report.
+    and one with an empty folder starts afresh; its timing is then marked ``"resumed"``, as it
+    counts this invocation only. ``command`` is the command line, for the report.
     Returns the report (:func:`~superspike_ref.experiments.claims.write_report`).
     """
     check_parallel_options(workers, scheduler)
@@ -117,8 +118,9 @@ def reproduce_all(root: Path, command: str, force: bool = False, resume: bool = 
             parallel = {"workers": workers, "scheduler": scheduler}
         elif workers is not None or scheduler is not None:
             print(f"{figure}: runs in this process (it does not run as separate jobs)")
-        result, timings[figure] = reproduce_figure(figure, out, resume=resume and _resumable(out), **options,
-                                                   **parallel)
+        resumed = resume and _resumable(out)
+        result, timings[figure] = reproduce_figure(figure, out, resume=resumed, **options, **parallel)
+        timings[figure]["resumed"] = resumed
         summaries[figure] = result.summary
     timings["total"] = {"wall_s": time.perf_counter() - start, "cpu_s": _cpu_seconds() - cpu}
     report = write_report(root, evaluate(summaries), timings, command)
