@@ -134,7 +134,19 @@ def test_fig8_quick_grid_and_command(tmp_path, capsys):
     s = result.summary["a=4"]
     assert s["vr_rho10"] == pytest.approx(a["vr_a4_rho10"].mean()) and s["best_rho_code"] in q["rho_code"]
     assert "best_rho_code" in capsys.readouterr().out
+    low, high = fig8.run_range(a, "vr")                                  # one run: the range is that run
+    assert np.array_equal(low, cost) and np.array_equal(high, cost)
     # ρ is converted from the original code's units (ρ_code = 1 ⇔ 0.05)
     from superspike_ref.conventions import rho_from
 
     assert rho_from("auryn", 1.0, Params()) == pytest.approx(0.05)
+
+
+def test_fig8_run_range_spans_the_runs_of_a_cell():
+    cycles = np.arange(30.0)
+    arrays = {"rho_code": np.array([1.0]), "exponents": np.array([4.0]),
+              "vr_a4_rho1": np.stack([cycles, cycles + 2.0, cycles - 1.0])}   # 3 runs, last 14 cycles: 16 ... 29
+    low, high = fig8.run_range(arrays, "vr")
+    assert low.shape == high.shape == (1, 1)
+    assert (low[0, 0], high[0, 0]) == (21.5, 24.5)
+    assert low[0, 0] < fig8.grid(arrays, "vr")[0, 0] < high[0, 0]

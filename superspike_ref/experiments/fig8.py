@@ -21,10 +21,10 @@ from ..conventions import rho_from
 from ..network import Network
 from ..params import Params
 from .common import ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs
-from .fig678 import final, make_task, schedule
+from .fig678 import FINAL_CYCLES, final, make_task, schedule
 from .jobs import Job, run_figure
 
-__all__ = ["run", "figure", "jobs", "run_job", "assemble", "FULL", "QUICK", "job_name"]
+__all__ = ["run", "figure", "jobs", "run_job", "assemble", "grid", "run_range", "FULL", "QUICK", "job_name"]
 
 FULL = {"seeds": 3, "n_in": 100, "n_rows": 100, "n_cols": 70, "n_hidden": 256, "cycles": 286, "cycles_per_chunk": 5,
         "burn_in_cycles": 2, "drops_s": [400.0, 800.0], "rho_code": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0],
@@ -96,6 +96,14 @@ def grid(arrays: dict, key: str) -> np.ndarray:
     return np.array([[final(arrays, key, job_name(r, a)) for r in arrays["rho_code"]] for a in arrays["exponents"]])
 
 
+def run_range(arrays: dict, key: str) -> np.ndarray:
+    """Lowest and highest final ``key`` over the runs of each cell, as a ``(2, n_exponents, n_rho)`` array
+    (a run's final value: its mean over the last :data:`~superspike_ref.experiments.fig678.FINAL_CYCLES` cycles)."""
+    per_run = np.array([[arrays[f"{key}_{job_name(r, a)}"][:, -FINAL_CYCLES:].mean(axis=1) for r in arrays["rho_code"]]
+                        for a in arrays["exponents"]])
+    return np.stack([per_run.min(axis=2), per_run.max(axis=2)])
+
+
 def summarise(arrays: dict) -> dict:
     """Per exponent: final vr_distance and hidden rate for every ρ, and the best ρ."""
     vr, rate = grid(arrays, "vr"), grid(arrays, "hidden_rate")
@@ -114,4 +122,6 @@ def figure(result: ExperimentResult):
     """The paper's Fig 8: final cost (a) and mean hidden rate (b) against ρ for every exponent."""
     from ..plotting import fig8_figure
 
-    return fig8_figure(result.arrays, grid(result.arrays, "vr"), grid(result.arrays, "hidden_rate"))
+    arrays = result.arrays
+    return fig8_figure(arrays, grid(arrays, "vr"), grid(arrays, "hidden_rate"), run_range(arrays, "vr"),
+                       run_range(arrays, "hidden_rate"))

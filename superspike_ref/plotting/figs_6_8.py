@@ -213,17 +213,21 @@ def fig7_figure(arrays: dict, params, largest_jobs: dict, final_vr: dict, final_
     return fig
 
 
-def fig8_figure(arrays: dict, cost, hidden_rate):
-    """Paper Fig 8: final cost (a) and mean hidden rate (b) against ρ (original code's units), one line per exponent a."""
+def fig8_figure(arrays: dict, cost, hidden_rate, cost_range, rate_range):
+    """Paper Fig 8: final cost (a) and mean hidden rate (b) against ρ (original code's units), one line per
+    exponent a: the mean over a cell's runs, with a bar from its lowest to its highest run (``*_range``:
+    ``(2, n_exponents, n_rho)``, as :func:`~superspike_ref.experiments.fig8.run_range` gives)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     rho = arrays["rho_code"]
-    for i, a in enumerate(arrays["exponents"]):
-        axes[0].plot(rho, cost[i], "o-", label=f"a = {a:g}")
-        axes[1].plot(rho, hidden_rate[i], "o-", label=f"a = {a:g}")
+    n_runs = next(v.shape[0] for k, v in arrays.items() if k.startswith("vr_"))
+    for ax, mean, (low, high) in ((axes[0], cost, cost_range), (axes[1], hidden_rate, rate_range)):
+        for i, a in enumerate(arrays["exponents"]):
+            ax.errorbar(rho, mean[i], yerr=(mean[i] - low[i], high[i] - mean[i]), fmt="o-", capsize=3, label=f"a = {a:g}")
     for ax, label in zip(axes, ("final van Rossum distance", "mean hidden rate (Hz)")):
         ax.set_xscale("log")
         ax.set(xlabel="ρ (original code's units; SPEC ρ = 0.05 ρ_code)", ylabel=label)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, title=f"mean of {n_runs} runs, bar: lowest to highest" if n_runs > 1 else None,
+                  title_fontsize=8)
     axes[0].set_title("a  cost after learning")
     axes[1].set_title("b  hidden activity after learning")
     return fig
