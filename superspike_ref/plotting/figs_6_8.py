@@ -222,12 +222,13 @@ def fig8_figure(arrays: dict, cost, hidden_rate, cost_range, rate_range):
     n_runs = next(v.shape[0] for k, v in arrays.items() if k.startswith("vr_"))
     for ax, mean, (low, high) in ((axes[0], cost, cost_range), (axes[1], hidden_rate, rate_range)):
         for i, a in enumerate(arrays["exponents"]):
-            ax.errorbar(rho, mean[i], yerr=(mean[i] - low[i], high[i] - mean[i]), fmt="o-", capsize=3, label=f"a = {a:g}")
+            bars = np.maximum([mean[i] - low[i], high[i] - mean[i]], 0.0)   # runs that agree: 0 up to rounding
+            ax.errorbar(rho, mean[i], yerr=bars, fmt="o-", capsize=3, label=f"a = {a:g}")
     for ax, label in zip(axes, ("final van Rossum distance", "mean hidden rate (Hz)")):
         ax.set_xscale("log")
         ax.set(xlabel="ρ (original code's units; SPEC ρ = 0.05 ρ_code)", ylabel=label)
-        ax.legend(fontsize=8, title=f"mean of {n_runs} runs, bar: lowest to highest" if n_runs > 1 else None,
-                  title_fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize=8,
+               title=f"{n_runs} runs: mean,\nbar lowest to highest" if n_runs > 1 else None, title_fontsize=8)
     axes[0].set_title("a  cost after learning")
     axes[1].set_title("b  hidden activity after learning")
     return fig
