@@ -15,7 +15,7 @@ import numpy as np
 from ..params import Params
 from ..tasks import CyclicTask, fig6_target_image, frozen_poisson, picture_raster
 
-__all__ = ["make_task", "schedule", "final", "INPUT_RATE_HZ", "COLUMN_S", "JITTER_S", "FINAL_CYCLES"]
+__all__ = ["make_task", "schedule", "final", "run_finals", "INPUT_RATE_HZ", "COLUMN_S", "JITTER_S", "FINAL_CYCLES"]
 
 INPUT_RATE_HZ = 5.0
 COLUMN_S = 0.05
@@ -42,9 +42,19 @@ def schedule(size: dict) -> tuple:
     return tuple((t, 0.1 ** (j + 1)) for j, t in enumerate(size["drops_s"]))
 
 
+def _last_cycles(arrays: dict, key: str, name: str) -> np.ndarray:
+    """``<key>_<name>`` (runs × cycles) over its last :data:`FINAL_CYCLES` cycles."""
+    x = arrays[f"{key}_{name}"]
+    return x[:, -min(FINAL_CYCLES, x.shape[1]):]
+
+
 def final(arrays: dict, key: str, name: str) -> float | None:
     """Mean of ``<key>_<name>`` over the last :data:`FINAL_CYCLES` cycles and all runs (None if NaN:
     the hidden rate of a network without hidden layer)."""
-    x = arrays[f"{key}_{name}"]
-    value = float(x[:, -min(FINAL_CYCLES, x.shape[1]):].mean())
+    value = float(_last_cycles(arrays, key, name).mean())
     return value if np.isfinite(value) else None
+
+
+def run_finals(arrays: dict, key: str, name: str) -> np.ndarray:
+    """Each run's final ``<key>_<name>``: its mean over the last :data:`FINAL_CYCLES` cycles."""
+    return _last_cycles(arrays, key, name).mean(axis=1)

@@ -21,7 +21,7 @@ from ..conventions import rho_from
 from ..network import Network
 from ..params import Params
 from .common import ExperimentResult, experiment_config, experiment_size, has_checkpoint, run_cycle_jobs
-from .fig678 import FINAL_CYCLES, final, make_task, schedule
+from .fig678 import final, make_task, run_finals, schedule
 from .jobs import Job, run_figure
 
 __all__ = ["run", "figure", "jobs", "run_job", "assemble", "grid", "run_range", "FULL", "QUICK", "job_name"]
@@ -98,8 +98,8 @@ def grid(arrays: dict, key: str) -> np.ndarray:
 
 def run_range(arrays: dict, key: str) -> np.ndarray:
     """Lowest and highest final ``key`` over the runs of each cell, as a ``(2, n_exponents, n_rho)`` array
-    (a run's final value: its mean over the last :data:`~superspike_ref.experiments.fig678.FINAL_CYCLES` cycles)."""
-    per_run = np.array([[arrays[f"{key}_{job_name(r, a)}"][:, -FINAL_CYCLES:].mean(axis=1) for r in arrays["rho_code"]]
+    (a run's final value: :func:`~superspike_ref.experiments.fig678.run_finals`)."""
+    per_run = np.array([[run_finals(arrays, key, job_name(r, a)) for r in arrays["rho_code"]]
                         for a in arrays["exponents"]])
     return np.stack([per_run.min(axis=2), per_run.max(axis=2)])
 
